@@ -1,0 +1,158 @@
+import { randomUUID } from "node:crypto";
+import { OpenAPIHandler } from "@orpc/openapi/fetch";
+import { ORPCError, onError, ValidationError } from "@orpc/server";
+import { type ApiDeps, boxApiRouter, userRouter } from "@vps-claude/api";
+import type { Logger } from "@vps-claude/logger";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { sql } from "drizzle-orm";
+import type { Redis } from "@vps-claude/redis";
+import { renderApiReference } from "./routes/reference";
+import { generateOpenApiDocument } from "./routes/openapi";
+
+export interface AppEnv {
+  Variables: { requestId: string; logger: Logger };
+}
+
+export interface CreateAppOptions {
+  deps: ApiDeps;
+  /** Checked by /health beside Postgres. */
+  redis: Redis;
+  /**
+   * The peer address of a request, when the runtime knows it. Used to decide whether an
+   * X-Forwarded-For header can be believed (only from our own same-origin proxy on loopback).
+   */
+  remoteAddress?: (request: Request) => string | undefined;
+}
+
+function summarizeIssues(error: ValidationError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path?.map((part) => (typeof part === "object" ? String(part.key) : String(part))).join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}
+
+/**
+ * Input validation failures become one readable 400 that names each bad field. Anything that is not
+ * an expected (4xx) error is logged with the request id; the client gets oRPC's generic 500.
+ */
+function clarifyErrors(error: unknown, logger: Logger): void {
+  if (error instanceof ORPCError && error.code === "BAD_REQUEST" && error.cause instanceof ValidationError) {
+    throw new ORPCError("BAD_REQUEST", {
+      status: 400,
+      message: `Invalid input: ${summarizeIssues(error.cause)}`,
+      data: { issues: error.cause.issues.map((issue) => ({ path: issue.path, message: issue.message })) },
+      cause: error.cause,
+    });
+  }
+  if (!(error instanceof ORPCError) || error.status >= 500) {
+    logger.error({ err: error }, "unexpected error in procedure");
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
+  const app = new Hono<AppEnv>();
+  const rootLogger = deps.logger;
+
+  const userHandler = new OpenAPIHandler(userRouter, {
+    clientInterceptors: [onError((error, { context }) => clarifyErrors(error, context.logger))],
+  });
+  const boxHandler = new OpenAPIHandler(boxApiRouter, {
+    clientInterceptors: [onError((error, { context }) => clarifyErrors(error, context.logger))],
+  });
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    c.set("requestId", requestId);
+    c.set("logger", rootLogger.child({ requestId }));
+    await next();
+    c.header("x-request-id", requestId);
+  });
+
+  app.get("/health", async (c) => {
+    const checks: Record<string, "ok" | string> = {};
+    await Promise.all([
+      deps.db
+        .execute(sql`select 1`)
+        .then(() => {
+          checks.postgres = "ok";
+        })
+        .catch((err: unknown) => {
+          checks.postgres = err instanceof Error ? err.message : "unreachable";
+        }),
+      Promise.race([
+        redis.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 2_000).unref()),
+      ])
+        .then(() => {
+          checks.redis = "ok";
+        })
+        .catch((err: unknown) => {
+          checks.redis = err instanceof Error ? err.message : "unreachable";
+        }),
+    ]);
+    const healthy = Object.values(checks).every((value) => value === "ok");
+    return c.json({ status: healthy ? "ok" : "degraded", checks }, healthy ? 200 : 503);
+  });
+
+  app.on(["GET", "POST"], "/api/auth/*", async (c) => {
+    const request = c.req.raw;
+    // Rate limiting keys on the client address; only our own proxy on loopback may tell us what it is.
+    const peer = remoteAddress?.(request);
+    if (peer && !LOOPBACK.has(peer)) {
+      const headers = new Headers(request.headers);
+      headers.set("x-forwarded-for", peer);
+      return deps.auth.handler(new Request(request, { headers }));
+    }
+    return deps.auth.handler(request);
+  });
+
+  app.get("/openapi.json", async (c) => c.json(await generateOpenApiDocument()));
+  app.get("/docs", async (c) => c.html(renderApiReference(await generateOpenApiDocument())));
+
+  app.all("/rpc/*", async (c) => {
+    const logger = c.get("logger");
+    const { matched, response } = await userHandler.handle(c.req.raw, {
+      prefix: "/rpc",
+      context: { deps, headers: c.req.raw.headers, logger },
+    });
+    if (matched) {
+      return response;
+    }
+    return c.json({ code: "NOT_FOUND", status: 404, message: `No API route for ${c.req.method} ${c.req.path}` }, 404);
+  });
+
+  app.all("/box/*", async (c) => {
+    const logger = c.get("logger");
+    const { matched, response } = await boxHandler.handle(c.req.raw, {
+      prefix: "/box",
+      context: { deps, headers: c.req.raw.headers, logger },
+    });
+    if (matched) {
+      return response;
+    }
+    return c.json({ code: "NOT_FOUND", status: 404, message: `No box route for ${c.req.method} ${c.req.path}` }, 404);
+  });
+
+  app.notFound((c) => c.json({ code: "NOT_FOUND", status: 404, message: `Nothing at ${c.req.method} ${c.req.path}` }, 404));
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      return c.json({ code: "HTTP_ERROR", status: err.status, message: err.message }, err.status);
+    }
+    c.get("logger").error({ err }, "unhandled error");
+    return c.json(
+      { code: "INTERNAL_SERVER_ERROR", status: 500, message: "Something went wrong on our side. Try again; if it persists, check the server logs." },
+      500,
+    );
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

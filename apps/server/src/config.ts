@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+const url = z.url();
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === "" ? undefined : value));
+
+const base64Key = z.string().refine((value) => Buffer.from(value, "base64").length === 32, {
+  message: "must be 32 bytes encoded as base64 (generate one with: openssl rand -base64 32)",
+});
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(33000),
+  HOST: z.string().default("0.0.0.0"),
+  SERVER_ROLE: z.enum(["api", "worker", "all"]).default("all"),
+  PUBLIC_URL: url.default("http://localhost:33001"),
+  /** Extra origins allowed to call the auth API (comma-separated), e.g. a second dashboard host. */
+  TRUSTED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean)),
+  SERVER_URL: url.default("http://127.0.0.1:33000"),
+  DATABASE_URL: z.string().min(1, "DATABASE_URL is required (npm start provides an embedded one)"),
+  REDIS_URL: z.string().min(1, "REDIS_URL is required (npm start provides an embedded one)"),
+  /** BullMQ key prefix, so several deployments (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z.string().default("vps"),
+  BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters"),
+  ENCRYPTION_KEY: base64Key,
+  /** Keys still accepted for decryption during a rotation (comma-separated base64). */
+  ENCRYPTION_KEYS_PREVIOUS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((key) => key.trim()).filter(Boolean)),
+  AGENTS_DOMAIN: z.string().default("agents.localhost"),
+  DEFAULT_MODEL: z.string().default("claude-sonnet-4-5"),
+  AUTH_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SPRITES_TOKEN: optional,
+  SPRITES_API_URL: optional,
+  SPRITES_LOCAL_TOKEN: optional,
+  ANTHROPIC_API_KEY: optional,
+  ANTHROPIC_BASE_URL: optional,
+  RESEND_API_KEY: optional,
+  RESEND_BASE_URL: optional,
+  RESEND_WEBHOOK_SECRET: optional,
+  SMTP_URL: optional,
+  SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+});
+
+export type ServerConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The only reader of process.env in the server: a typo or a missing secret fails at boot, by name. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    throw new ConfigError(`Invalid server configuration:\n${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,12 @@
+export * from "./deps";
+export * from "./errors";
+export * from "./procedures";
+export { boxApiRouter, type BoxApiRouter } from "./routers/box/index";
+export { userRouter, type UserRouter } from "./routers/user/index";
+export * from "./services/agent-config/index";
+export * from "./services/box/index";
+export * from "./services/credential/index";
+export * from "./services/cronjob/index";
+export * from "./services/env-var/index";
+export * from "./services/secrets/index";
+export * from "./workers/index";

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { protectedProcedure } from "../../procedures";
+import { boxSchema, createBoxInput, idParam } from "../../schemas";
+import { createBox, deleteBox, getBox, listBoxes, redeployBox } from "../../services/box/index";
+
+const tags = ["Boxes"];
+
+export const boxRouter = {
+  list: protectedProcedure
+    .route({ method: "GET", path: "/box", summary: "List your boxes", tags })
+    .output(z.array(boxSchema))
+    .handler(({ context }) => listBoxes({ deps: context.deps, userId: context.user.id })),
+
+  get: protectedProcedure
+    .route({ method: "GET", path: "/box/{id}", summary: "Get one box", tags })
+    .input(z.object({ id: idParam }))
+    .output(boxSchema)
+    .handler(({ context, input }) => getBox({ deps: context.deps, userId: context.user.id, boxId: input.id })),
+
+  create: protectedProcedure
+    .route({ method: "POST", path: "/box", successStatus: 201, summary: "Create a box and start deploying it", tags })
+    .input(createBoxInput)
+    .output(boxSchema)
+    .handler(({ context, input }) =>
+      createBox({ deps: context.deps, userId: context.user.id, name: input.name, skills: input.skills }),
+    ),
+
+  redeploy: protectedProcedure
+    .route({ method: "POST", path: "/box/deploy", summary: "Redeploy a box (joins a deploy already running)", tags })
+    .input(z.object({ id: idParam }))
+    .output(boxSchema)
+    .handler(({ context, input }) => redeployBox({ deps: context.deps, userId: context.user.id, boxId: input.id })),
+
+  delete: protectedProcedure
+    .route({ method: "DELETE", path: "/box/{id}", summary: "Delete a box, its sandbox and everything it owns", tags })
+    .input(z.object({ id: idParam }))
+    .output(boxSchema)
+    .handler(({ context, input }) => deleteBox({ deps: context.deps, userId: context.user.id, boxId: input.id })),
+};

@@ -1,0 +1,148 @@
+import {
+  boxNameSchema,
+  credentialKeySchema,
+  cronExpressionSchema,
+  envVarKeySchema,
+  secretValueSchema,
+  skillNameSchema,
+  timezoneSchema,
+} from "@vps-claude/shared";
+import { z } from "zod";
+
+export const idParam = z.string().min(1).max(100);
+
+export const boxSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  subdomain: z.string(),
+  email: z.string(),
+  status: z.enum(["pending", "deploying", "running", "error", "deleting"]),
+  errorMessage: z.string().nullable(),
+  skills: z.array(z.string()),
+  spriteUrl: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+
+export const createBoxInput = z.object({
+  name: boxNameSchema,
+  skills: z.array(skillNameSchema).max(20, "at most 20 skills per box").default([]),
+});
+
+export const cronjobSchema = z.object({
+  id: z.string(),
+  boxId: z.string(),
+  name: z.string(),
+  schedule: z.string(),
+  prompt: z.string(),
+  timezone: z.string(),
+  enabled: z.boolean(),
+  lastRunAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+
+export const cronjobExecutionSchema = z.object({
+  id: z.string(),
+  cronjobId: z.string(),
+  boxId: z.string(),
+  status: z.enum(["pending", "waking_box", "running", "completed", "failed"]),
+  scheduledFor: z.date(),
+  startedAt: z.date().nullable(),
+  completedAt: z.date().nullable(),
+  durationMs: z.number().nullable(),
+  errorMessage: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  resultExcerpt: z.string().nullable(),
+  createdAt: z.date(),
+});
+
+export const cronjobFields = {
+  name: z.string().trim().min(1, "name must not be empty").max(100, "name must be at most 100 characters"),
+  schedule: cronExpressionSchema,
+  prompt: z.string().trim().min(1, "prompt must not be empty").max(20_000, "prompt must be at most 20000 characters"),
+  timezone: timezoneSchema.optional(),
+  enabled: z.boolean().optional(),
+};
+
+export const createCronjobInput = z.object(cronjobFields);
+export const updateCronjobInput = z
+  .object({
+    name: cronjobFields.name.optional(),
+    schedule: cronjobFields.schedule.optional(),
+    prompt: cronjobFields.prompt.optional(),
+    timezone: cronjobFields.timezone,
+    enabled: cronjobFields.enabled,
+  })
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
+    message: "nothing to update: give at least one of name, schedule, prompt, timezone, enabled",
+  });
+
+export const credentialSchema = z.object({
+  key: z.string(),
+  maskedValue: z.string(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export const credentialKey = credentialKeySchema;
+
+export const envVarSchema = z.object({
+  key: z.string(),
+  type: z.enum(["plain", "secret"]),
+  value: z.string().nullable(),
+  maskedValue: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export const envVarKey = envVarKeySchema;
+export const envVarType = z.enum(["plain", "secret"]);
+export const secretValue = secretValueSchema;
+
+export const deletedSchema = z.object({ key: z.string(), deleted: z.literal(true) });
+
+export const triggerTypeSchema = z.enum(["email", "cron", "session"]);
+
+const stringRecord = z.record(z.string().max(256), z.string().max(4096));
+export const mcpServerSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("stdio"),
+    command: z.string().min(1).max(1024),
+    args: z.array(z.string().max(4096)).max(64).optional(),
+    env: stringRecord.optional(),
+  }),
+  z.object({
+    type: z.enum(["http", "sse"]),
+    url: z.url({ protocol: /^https?$/, message: "MCP server url must be an http(s) URL" }),
+    headers: stringRecord.optional(),
+  }),
+]);
+
+export const mcpServersSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, "MCP server names are 1–64 letters, digits, '_' or '-'")
+      .refine((name) => name !== "box-agent", { message: "'box-agent' is reserved for the built-in tools" }),
+    mcpServerSchema,
+  )
+  .refine((servers) => Object.keys(servers).length <= 20, { message: "at most 20 MCP servers" });
+
+export const agentConfigSchema = z.object({
+  triggerType: triggerTypeSchema,
+  model: z.string(),
+  systemPrompt: z.string(),
+  isDefaultPrompt: z.boolean(),
+  mcpServers: z.record(z.string(), mcpServerSchema),
+  updatedAt: z.date().nullable(),
+});
+
+export const updateAgentConfigInput = z.object({
+  triggerType: triggerTypeSchema,
+  model: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z0-9._:-]{1,100}$/, "model must be a model id such as 'claude-sonnet-4-5'")
+    .optional(),
+  systemPrompt: z.string().max(50_000, "systemPrompt must be at most 50000 characters").nullable().optional(),
+  mcpServers: mcpServersSchema.optional(),
+});

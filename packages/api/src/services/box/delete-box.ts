@@ -1,0 +1,29 @@
+import { box } from "@vps-claude/db";
+import { eq } from "drizzle-orm";
+import type { ApiDeps } from "../../deps";
+import { ServiceError } from "../../errors";
+import { type BoxDto, toBoxDto } from "./box-dto";
+import { getOwnedBox } from "./get-owned-box";
+
+/**
+ * Marks the box `deleting` and leaves the teardown (sandbox, then rows by cascade) to the deleteBox
+ * worker, which retries until the sandbox is gone. Deleting twice is harmless.
+ */
+export async function deleteBox({ deps, userId, boxId }: { deps: ApiDeps; userId: string; boxId: string }): Promise<BoxDto> {
+  await getOwnedBox({ db: deps.db, userId, boxId });
+  const [updated] = await deps.db
+    .update(box)
+    .set({ status: "deleting", errorMessage: null })
+    .where(eq(box.id, boxId))
+    .returning();
+  if (!updated) {
+    throw new ServiceError("NOT_FOUND", `box '${boxId}' was not found`);
+  }
+  try {
+    await deps.queues.enqueue("deleteBox", { boxId }, { jobId: `delete-${boxId}` });
+  } catch (err) {
+    deps.logger.error({ err, boxId }, "could not queue box deletion");
+    throw new ServiceError("SERVICE_UNAVAILABLE", "the job queue is unavailable; try deleting again shortly");
+  }
+  return toBoxDto(updated, deps.config.agentsDomain);
+}

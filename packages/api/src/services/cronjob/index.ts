@@ -1,0 +1,3 @@
+export * from "./cronjob-dto";
+export * from "./manage-cronjobs";
+export * from "./sync-cronjob-schedule";

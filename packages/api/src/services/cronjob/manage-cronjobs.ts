@@ -1,0 +1,156 @@
+import { boxCronjob, boxCronjobExecution } from "@vps-claude/db";
+import { newId } from "@vps-claude/shared";
+import { and, count, desc, eq, not } from "drizzle-orm";
+import type { ApiDeps } from "../../deps";
+import { isUniqueViolation, notFound, ServiceError } from "../../errors";
+import type { CronjobDto, CronjobExecutionDto } from "./cronjob-dto";
+import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-schedule";
+
+export const MAX_CRONJOBS_PER_BOX = 50;
+
+export interface CronjobInput {
+  name: string;
+  schedule: string;
+  prompt: string;
+  timezone?: string;
+  enabled?: boolean;
+}
+
+const duplicateName = (name: string) =>
+  new ServiceError("CONFLICT", `a cronjob named '${name}' already exists on this box; choose another name`);
+
+export async function listCronjobs({ deps, boxId }: { deps: ApiDeps; boxId: string }): Promise<CronjobDto[]> {
+  return deps.db.select().from(boxCronjob).where(eq(boxCronjob.boxId, boxId)).orderBy(boxCronjob.createdAt, boxCronjob.id);
+}
+
+async function getCronjob(deps: ApiDeps, boxId: string, cronjobId: string) {
+  const [row] = await deps.db
+    .select()
+    .from(boxCronjob)
+    .where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)))
+    .limit(1);
+  if (!row) {
+    throw notFound("cronjob", cronjobId);
+  }
+  return row;
+}
+
+export async function createCronjob({ deps, boxId, input }: { deps: ApiDeps; boxId: string; input: CronjobInput }) {
+  const [existing] = await deps.db.select({ n: count() }).from(boxCronjob).where(eq(boxCronjob.boxId, boxId));
+  if ((existing?.n ?? 0) >= MAX_CRONJOBS_PER_BOX) {
+    throw new ServiceError("FORBIDDEN", `a box may have at most ${MAX_CRONJOBS_PER_BOX} cronjobs; delete one first`);
+  }
+  try {
+    const [row] = await deps.db
+      .insert(boxCronjob)
+      .values({
+        id: newId("cronjob"),
+        boxId,
+        name: input.name,
+        schedule: input.schedule,
+        prompt: input.prompt,
+        timezone: input.timezone ?? "UTC",
+        enabled: input.enabled ?? true,
+      })
+      .returning();
+    if (!row) {
+      throw new Error("insert returned no row");
+    }
+    await syncCronjobSchedule({ deps, cronjob: row });
+    return row;
+  } catch (err) {
+    if (isUniqueViolation(err, "box_cronjob_box_id_name_idx")) {
+      throw duplicateName(input.name);
+    }
+    throw err;
+  }
+}
+
+export async function updateCronjob({
+  deps,
+  boxId,
+  cronjobId,
+  input,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  cronjobId: string;
+  input: Partial<CronjobInput>;
+}) {
+  await getCronjob(deps, boxId, cronjobId);
+  try {
+    const [row] = await deps.db
+      .update(boxCronjob)
+      .set({
+        name: input.name,
+        schedule: input.schedule,
+        prompt: input.prompt,
+        timezone: input.timezone,
+        enabled: input.enabled,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)))
+      .returning();
+    if (!row) {
+      throw notFound("cronjob", cronjobId);
+    }
+    await syncCronjobSchedule({ deps, cronjob: row });
+    return row;
+  } catch (err) {
+    if (isUniqueViolation(err, "box_cronjob_box_id_name_idx") && input.name) {
+      throw duplicateName(input.name);
+    }
+    throw err;
+  }
+}
+
+export async function toggleCronjob({
+  deps,
+  boxId,
+  cronjobId,
+  enabled,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  cronjobId: string;
+  enabled?: boolean;
+}) {
+  await getCronjob(deps, boxId, cronjobId);
+  const [row] = await deps.db
+    .update(boxCronjob)
+    .set({ enabled: enabled ?? not(boxCronjob.enabled), updatedAt: new Date() })
+    .where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)))
+    .returning();
+  if (!row) {
+    throw notFound("cronjob", cronjobId);
+  }
+  await syncCronjobSchedule({ deps, cronjob: row });
+  return row;
+}
+
+export async function deleteCronjob({ deps, boxId, cronjobId }: { deps: ApiDeps; boxId: string; cronjobId: string }) {
+  const row = await getCronjob(deps, boxId, cronjobId);
+  await deps.db.delete(boxCronjob).where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)));
+  await removeCronjobSchedule({ deps, cronjobId });
+  return row;
+}
+
+export async function listCronjobExecutions({
+  deps,
+  boxId,
+  cronjobId,
+  limit,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  cronjobId: string;
+  limit: number;
+}): Promise<CronjobExecutionDto[]> {
+  await getCronjob(deps, boxId, cronjobId);
+  return deps.db
+    .select()
+    .from(boxCronjobExecution)
+    .where(eq(boxCronjobExecution.cronjobId, cronjobId))
+    .orderBy(desc(boxCronjobExecution.createdAt), desc(boxCronjobExecution.id))
+    .limit(limit);
+}

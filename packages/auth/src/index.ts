@@ -1,0 +1,81 @@
+import { type Database, account, rateLimit, session, user, verification } from "@vps-claude/db";
+import { ID_PREFIXES, newId } from "@vps-claude/shared";
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+
+export interface CreateAuthOptions {
+  db: Database;
+  secret: string;
+  /** The dashboard origin users sign in at; better-auth checks every POST's Origin against it. */
+  baseURL: string;
+  trustedOrigins?: string[];
+  /** Secure cookies, stricter defaults. */
+  production: boolean;
+  rateLimit?: { enabled: boolean; window?: number; max?: number };
+}
+
+const MODEL_PREFIX: Record<string, keyof typeof ID_PREFIXES> = {
+  user: "user",
+  session: "session",
+  account: "account",
+  verification: "verification",
+  rateLimit: "rateLimit",
+};
+
+export function createAuth({ db, secret, baseURL, trustedOrigins = [], production, rateLimit: limits }: CreateAuthOptions) {
+  return betterAuth({
+    secret,
+    baseURL,
+    basePath: "/api/auth",
+    trustedOrigins: [baseURL, ...trustedOrigins],
+    database: drizzleAdapter(db, {
+      provider: "pg",
+      schema: { user, session, account, verification, rateLimit },
+    }),
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+      autoSignIn: true,
+    },
+    session: {
+      expiresIn: 60 * 60 * 24 * 30,
+      updateAge: 60 * 60 * 24,
+    },
+    rateLimit: {
+      enabled: limits?.enabled ?? true,
+      storage: "database",
+      window: limits?.window ?? 60,
+      max: limits?.max ?? 100,
+      customRules: {
+        "/sign-in/email": { window: 60, max: limits?.enabled === false ? 1_000_000 : 10 },
+        "/sign-up/email": { window: 60, max: limits?.enabled === false ? 1_000_000 : 10 },
+      },
+    },
+    advanced: {
+      useSecureCookies: production,
+      database: {
+        generateId: ({ model }) => newId(MODEL_PREFIX[model] ?? "verification"),
+      },
+      ipAddress: { ipAddressHeaders: ["x-forwarded-for"] },
+    },
+    telemetry: { enabled: false },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** The signed-in user for a request's cookies, or null. */
+export async function getSessionUser(auth: Auth, headers: Headers): Promise<SessionUser | null> {
+  const result = await auth.api.getSession({ headers });
+  if (!result) {
+    return null;
+  }
+  return { id: result.user.id, email: result.user.email, name: result.user.name };
+}

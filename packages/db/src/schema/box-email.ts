@@ -1,0 +1,60 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { box } from "./box";
+import { timestamps } from "./util/columns";
+
+export const emailDirection = pgEnum("email_direction", ["inbound", "outbound"]);
+export const emailStatus = pgEnum("email_status", ["received", "queued", "delivered", "sent", "failed", "rejected"]);
+
+export interface EmailAttachmentMeta {
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Where the bytes live in @vps-claude/storage. */
+  storageKey?: string;
+  contentId?: string;
+}
+
+export const boxEmail = pgTable(
+  "box_email",
+  {
+    id: text("id").primaryKey(),
+    boxId: text("box_id")
+      .notNull()
+      .references(() => box.id, { onDelete: "cascade" }),
+    direction: emailDirection("direction").notNull(),
+    status: emailStatus("status").notNull(),
+    /** RFC 5322 Message-ID, angle brackets included. */
+    messageId: text("message_id").notNull(),
+    inReplyTo: text("in_reply_to"),
+    references: text("references").array().notNull().default([]),
+    /** Message-ID of the first message of the thread; one thread is one Claude session. */
+    threadId: text("thread_id").notNull(),
+    fromAddress: text("from_address").notNull(),
+    toAddresses: text("to_addresses").array().notNull(),
+    ccAddresses: text("cc_addresses").array().notNull().default([]),
+    subject: text("subject").notNull().default(""),
+    textBody: text("text_body"),
+    htmlBody: text("html_body"),
+    attachments: jsonb("attachments").$type<EmailAttachmentMeta[]>().notNull().default([]),
+    /** resend | smtp | outbox: who received or sent it. */
+    provider: text("provider").notNull(),
+    /** The provider's id (Resend email id, SMTP queue id); unique per provider so retries dedupe. */
+    providerMessageId: text("provider_message_id"),
+    /** Inbound mail from a sender the box's rules do not trust is kept but flagged. */
+    untrustedSender: boolean("untrusted_sender").notNull().default(false),
+    attempts: integer("attempts").notNull().default(0),
+    errorMessage: text("error_message"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    ...timestamps(),
+  },
+  (t) => [
+    index("box_email_box_id_created_at_idx").on(t.boxId, t.createdAt),
+    index("box_email_box_id_thread_id_idx").on(t.boxId, t.threadId),
+    uniqueIndex("box_email_box_direction_message_id_idx").on(t.boxId, t.direction, t.messageId),
+    uniqueIndex("box_email_provider_message_id_idx")
+      .on(t.provider, t.providerMessageId)
+      .where(sql`${t.providerMessageId} is not null`),
+  ],
+);

@@ -1,0 +1,54 @@
+import { type JobsOptions, Queue, type QueueOptions } from "bullmq";
+import type { Redis } from "@vps-claude/redis";
+import { JOBS, type JobData, type JobKey, QUEUES, type QueueKey } from "./catalog";
+
+export interface QueueConnection {
+  /** A producer connection (fails fast). */
+  connection: Redis;
+  /** BullMQ key prefix; tests give each run its own so they never see each other's jobs. */
+  prefix: string;
+}
+
+const DEFAULT_RETENTION: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> = {
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+};
+
+export interface Queues {
+  get(key: QueueKey): Queue;
+  enqueue<K extends JobKey>(key: K, data: JobData<K>, opts?: Omit<JobsOptions, "attempts" | "backoff">): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createQueues({ connection, prefix }: QueueConnection): Queues {
+  const queues = new Map<QueueKey, Queue>();
+  const options: QueueOptions = { connection, prefix };
+
+  function get(key: QueueKey): Queue {
+    let queue = queues.get(key);
+    if (!queue) {
+      queue = new Queue(QUEUES[key], options);
+      queue.on("error", () => {});
+      queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  return {
+    get,
+    async enqueue(key, data, opts) {
+      const def = JOBS[key];
+      const parsed = def.schema.parse(data);
+      const job = await get(def.queue).add(def.name, parsed, {
+        attempts: def.attempts,
+        backoff: def.backoff,
+        ...DEFAULT_RETENTION,
+        ...opts,
+      });
+      return job.id ?? "";
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
+  };
+}
