@@ -3,12 +3,12 @@ import { OpenAPIHandler } from "@orpc/openapi/fetch";
 import { ORPCError, onError, ValidationError } from "@orpc/server";
 import { type ApiDeps, boxApiRouter, userRouter } from "@vps-claude/api";
 import type { Logger } from "@vps-claude/logger";
+import type { Redis } from "@vps-claude/redis";
+import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { sql } from "drizzle-orm";
-import type { Redis } from "@vps-claude/redis";
-import { renderApiReference } from "./routes/reference";
 import { generateOpenApiDocument } from "./routes/openapi";
+import { renderApiReference } from "./routes/reference";
 
 export interface AppEnv {
   Variables: { requestId: string; logger: Logger };
@@ -28,7 +28,9 @@ export interface CreateAppOptions {
 function summarizeIssues(error: ValidationError): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path?.map((part) => (typeof part === "object" ? String(part.key) : String(part))).join(".");
+      const path = issue.path
+        ?.map((part) => (typeof part === "object" ? String(part.key) : String(part)))
+        .join(".");
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join("; ");
@@ -124,7 +126,10 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
     if (matched) {
       return response;
     }
-    return c.json({ code: "NOT_FOUND", status: 404, message: `No API route for ${c.req.method} ${c.req.path}` }, 404);
+    return c.json(
+      { code: "NOT_FOUND", status: 404, message: `No API route for ${c.req.method} ${c.req.path}` },
+      404,
+    );
   });
 
   app.all("/box/*", async (c) => {
@@ -136,10 +141,15 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
     if (matched) {
       return response;
     }
-    return c.json({ code: "NOT_FOUND", status: 404, message: `No box route for ${c.req.method} ${c.req.path}` }, 404);
+    return c.json(
+      { code: "NOT_FOUND", status: 404, message: `No box route for ${c.req.method} ${c.req.path}` },
+      404,
+    );
   });
 
-  app.notFound((c) => c.json({ code: "NOT_FOUND", status: 404, message: `Nothing at ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) =>
+    c.json({ code: "NOT_FOUND", status: 404, message: `Nothing at ${c.req.method} ${c.req.path}` }, 404),
+  );
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
@@ -147,7 +157,11 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
     }
     c.get("logger").error({ err }, "unhandled error");
     return c.json(
-      { code: "INTERNAL_SERVER_ERROR", status: 500, message: "Something went wrong on our side. Try again; if it persists, check the server logs." },
+      {
+        code: "INTERNAL_SERVER_ERROR",
+        status: 500,
+        message: "Something went wrong on our side. Try again; if it persists, check the server logs.",
+      },
       500,
     );
   });

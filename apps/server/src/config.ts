@@ -20,7 +20,12 @@ const schema = z.object({
   TRUSTED_ORIGINS: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   SERVER_URL: url.default("http://127.0.0.1:33000"),
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (npm start provides an embedded one)"),
   REDIS_URL: z.string().min(1, "REDIS_URL is required (npm start provides an embedded one)"),
@@ -32,7 +37,12 @@ const schema = z.object({
   ENCRYPTION_KEYS_PREVIOUS: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((key) => key.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
+    ),
   AGENTS_DOMAIN: z.string().default("agents.localhost"),
   DEFAULT_MODEL: z.string().default("claude-sonnet-4-5"),
   AUTH_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
@@ -59,7 +69,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+    const problems = result.error.issues
+      .map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)
+      .join("\n");
     throw new ConfigError(`Invalid server configuration:\n${problems}`);
   }
   return result.data;

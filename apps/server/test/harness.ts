@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { startWorkers, type RunningWorkers } from "@vps-claude/api";
+import { type RunningWorkers, startWorkers } from "@vps-claude/api";
 import { MIGRATIONS_FOLDER, migrateDatabase } from "@vps-claude/db";
 import { createLogger } from "@vps-claude/logger";
 import { createRedis } from "@vps-claude/redis";
@@ -89,7 +89,10 @@ export interface StartTestServerOptions {
 }
 
 /** The real server (same createApp as production) on a random port, with its own database and queue prefix. */
-export async function startTestServer({ env = {}, workers = false }: StartTestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer({
+  env = {},
+  workers = false,
+}: StartTestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const queuePrefix = `test-${randomBytes(4).toString("hex")}`;
   const config = loadConfig({
@@ -130,9 +133,18 @@ export async function startTestServer({ env = {}, workers = false }: StartTestSe
       await running?.close();
       workerConnection?.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await deps.queues.get("deployOrchestrator").obliterate({ force: true }).catch(() => {});
-      await deps.queues.get("deleteBox").obliterate({ force: true }).catch(() => {});
-      await deps.queues.get("triggerCronjob").obliterate({ force: true }).catch(() => {});
+      await deps.queues
+        .get("deployOrchestrator")
+        .obliterate({ force: true })
+        .catch(() => {});
+      await deps.queues
+        .get("deleteBox")
+        .obliterate({ force: true })
+        .catch(() => {});
+      await deps.queues
+        .get("triggerCronjob")
+        .obliterate({ force: true })
+        .catch(() => {});
       redis.disconnect();
       await deps.close();
       await database.drop();
@@ -155,7 +167,9 @@ export class TestClient {
       headers: {
         origin: this.server.publicUrl,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...(this.cookies.size > 0 ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") } : {}),
+        ...(this.cookies.size > 0
+          ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") }
+          : {}),
         ...this.extraHeaders,
         ...headers,
       },
@@ -180,7 +194,11 @@ export class TestClient {
     } catch {
       json = text;
     }
-    return { status: response.status, body: json as Record<string, unknown> & unknown[], headers: response.headers };
+    return {
+      status: response.status,
+      body: json as Record<string, unknown> & unknown[],
+      headers: response.headers,
+    };
   }
 
   get = (path: string) => this.request("GET", path);
@@ -188,7 +206,10 @@ export class TestClient {
   put = (path: string, body: unknown = {}) => this.request("PUT", path, body);
   delete = (path: string) => this.request("DELETE", path);
 
-  async signUp(email = `user-${randomBytes(4).toString("hex")}@example.com`, password = "correct-horse-battery") {
+  async signUp(
+    email = `user-${randomBytes(4).toString("hex")}@example.com`,
+    password = "correct-horse-battery",
+  ) {
     const res = await this.post("/api/auth/sign-up/email", { email, password, name: email.split("@")[0] });
     if (res.status !== 200) {
       throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -26,7 +26,8 @@ export class ServiceError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new ServiceError("NOT_FOUND", `${what} '${id}' was not found`);
+export const notFound = (what: string, id: string) =>
+  new ServiceError("NOT_FOUND", `${what} '${id}' was not found`);
 
 /** Postgres unique_violation, for turning a race into a clean 409. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

@@ -1,8 +1,8 @@
 export * from "./deps";
 export * from "./errors";
 export * from "./procedures";
-export { boxApiRouter, type BoxApiRouter } from "./routers/box/index";
-export { userRouter, type UserRouter } from "./routers/user/index";
+export { type BoxApiRouter, boxApiRouter } from "./routers/box/index";
+export { type UserRouter, userRouter } from "./routers/user/index";
 export * from "./services/agent-config/index";
 export * from "./services/box/index";
 export * from "./services/credential/index";

@@ -17,7 +17,11 @@ const base = os.$context<RequestContext>().use(async ({ next }) => {
     return await next();
   } catch (err) {
     if (err instanceof ServiceError) {
-      throw new ORPCError(err.code, { status: SERVICE_ERROR_STATUS[err.code], message: err.message, data: err.data });
+      throw new ORPCError(err.code, {
+        status: SERVICE_ERROR_STATUS[err.code],
+        message: err.message,
+        data: err.data,
+      });
     }
     throw err;
   }
@@ -28,7 +32,10 @@ export const publicProcedure = base;
 export const protectedProcedure = base.use(async ({ context, next }) => {
   const user = await getSessionUser(context.deps.auth, context.headers);
   if (!user) {
-    throw new ORPCError("UNAUTHORIZED", { status: 401, message: "You are not signed in. Sign in and try again." });
+    throw new ORPCError("UNAUTHORIZED", {
+      status: 401,
+      message: "You are not signed in. Sign in and try again.",
+    });
   }
   return next({ context: { user, logger: context.logger.child({ userId: user.id }) } });
 });

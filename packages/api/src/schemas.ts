@@ -60,7 +60,11 @@ export const cronjobExecutionSchema = z.object({
 export const cronjobFields = {
   name: z.string().trim().min(1, "name must not be empty").max(100, "name must be at most 100 characters"),
   schedule: cronExpressionSchema,
-  prompt: z.string().trim().min(1, "prompt must not be empty").max(20_000, "prompt must be at most 20000 characters"),
+  prompt: z
+    .string()
+    .trim()
+    .min(1, "prompt must not be empty")
+    .max(20_000, "prompt must be at most 20000 characters"),
   timezone: timezoneSchema.optional(),
   enabled: z.boolean().optional(),
 };
@@ -119,12 +123,12 @@ export const mcpServerSchema = z.discriminatedUnion("type", [
 
 export const mcpServersSchema = z
   .record(
-    z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]{1,64}$/, "MCP server names are 1–64 letters, digits, '_' or '-'")
-      .refine((name) => name !== "box-agent", { message: "'box-agent' is reserved for the built-in tools" }),
+    z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "MCP server names are 1–64 letters, digits, '_' or '-'"),
     mcpServerSchema,
   )
+  .refine((servers) => !("box-agent" in servers), {
+    message: "'box-agent' is reserved for the built-in tools",
+  })
   .refine((servers) => Object.keys(servers).length <= 20, { message: "at most 20 MCP servers" });
 
 export const agentConfigSchema = z.object({

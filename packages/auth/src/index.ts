@@ -1,5 +1,5 @@
-import { type Database, account, rateLimit, session, user, verification } from "@vps-claude/db";
-import { ID_PREFIXES, newId } from "@vps-claude/shared";
+import { account, type Database, rateLimit, session, user, verification } from "@vps-claude/db";
+import { type ID_PREFIXES, newId } from "@vps-claude/shared";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 
@@ -22,7 +22,14 @@ const MODEL_PREFIX: Record<string, keyof typeof ID_PREFIXES> = {
   rateLimit: "rateLimit",
 };
 
-export function createAuth({ db, secret, baseURL, trustedOrigins = [], production, rateLimit: limits }: CreateAuthOptions) {
+export function createAuth({
+  db,
+  secret,
+  baseURL,
+  trustedOrigins = [],
+  production,
+  rateLimit: limits,
+}: CreateAuthOptions) {
   return betterAuth({
     secret,
     baseURL,
@@ -53,6 +60,10 @@ export function createAuth({ db, secret, baseURL, trustedOrigins = [], productio
       },
     },
     advanced: {
+      // better-auth skips the Origin check when it detects a test runner; we want the production
+      // behaviour everywhere, so the tests exercise what users get.
+      disableOriginCheck: false,
+      disableCSRFCheck: false,
       useSecureCookies: production,
       database: {
         generateId: ({ model }) => newId(MODEL_PREFIX[model] ?? "verification"),

@@ -1,5 +1,5 @@
-import { type JobsOptions, Queue, type QueueOptions } from "bullmq";
 import type { Redis } from "@vps-claude/redis";
+import { type JobsOptions, Queue, type QueueOptions } from "bullmq";
 import { JOBS, type JobData, type JobKey, QUEUES, type QueueKey } from "./catalog";
 
 export interface QueueConnection {
@@ -16,7 +16,11 @@ const DEFAULT_RETENTION: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> 
 
 export interface Queues {
   get(key: QueueKey): Queue;
-  enqueue<K extends JobKey>(key: K, data: JobData<K>, opts?: Omit<JobsOptions, "attempts" | "backoff">): Promise<string>;
+  enqueue<K extends JobKey>(
+    key: K,
+    data: JobData<K>,
+    opts?: Omit<JobsOptions, "attempts" | "backoff">,
+  ): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
-import { type Job, Worker, type WorkerOptions } from "bullmq";
 import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
-import { type QueueKey, QUEUES } from "./catalog";
+import { type Job, Worker, type WorkerOptions } from "bullmq";
+import { QUEUES, type QueueKey } from "./catalog";
 
 export interface CreateWorkerOptions {
   queue: QueueKey;
@@ -34,7 +34,12 @@ export function createWorker({
   const worker = new Worker(
     queueName,
     async (job) => {
-      const jobLogger = logger.child({ queue: queueName, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
+      const jobLogger = logger.child({
+        queue: queueName,
+        jobId: job.id,
+        job: job.name,
+        attempt: job.attemptsMade + 1,
+      });
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 /**
  * Secrets at rest: AES-256-GCM with a random 12-byte IV, the key id stored beside the ciphertext so
@@ -56,7 +63,13 @@ export function encryptSecret(keyring: Keyring, plaintext: string, aad: string):
   cipher.setAAD(Buffer.from(aad));
   const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [VERSION, keyring.current.id, iv.toString("base64url"), ciphertext.toString("base64url"), tag.toString("base64url")].join(".");
+  return [
+    VERSION,
+    keyring.current.id,
+    iv.toString("base64url"),
+    ciphertext.toString("base64url"),
+    tag.toString("base64url"),
+  ].join(".");
 }
 
 export function encryptedKeyId(stored: string): string | undefined {
@@ -77,7 +90,9 @@ export function decryptSecret(keyring: Keyring, stored: string, aad: string): st
     const decipher = createDecipheriv("aes-256-gcm", key.key, Buffer.from(iv, "base64url"));
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(Buffer.from(tag, "base64url"));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString(
+      "utf8",
+    );
   } catch {
     throw new DecryptionError("stored secret failed authentication (wrong key or tampered row)");
   }

@@ -1,5 +1,5 @@
-export * from "./crypto";
 export * from "./cron";
+export * from "./crypto";
 export * from "./ids";
 export * from "./schemas";
 export * from "./subdomain";

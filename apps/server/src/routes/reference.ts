@@ -1,5 +1,8 @@
 const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
+  value.replace(
+    /[&<>"']/g,
+    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch,
+  );
 
 interface Operation {
   summary?: string;
@@ -33,11 +36,19 @@ export function renderApiReference(document: Record<string, unknown>): string {
       }
       const tag = op.tags?.[0] ?? "Other";
       const params = (op.parameters ?? [])
-        .map((p) => `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required ? ", required" : ""})</li>`)
+        .map(
+          (p) =>
+            `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required ? ", required" : ""})</li>`,
+        )
         .join("");
       const body = op.requestBody?.content?.["application/json"]?.schema;
       const responses = Object.entries(op.responses ?? {})
-        .map(([status, response]) => schemaBlock(`Response ${status}`, response.content?.["application/json"]?.schema ?? response.description))
+        .map(([status, response]) =>
+          schemaBlock(
+            `Response ${status}`,
+            response.content?.["application/json"]?.schema ?? response.description,
+          ),
+        )
         .join("");
       const html = `<section class="op"><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(op.summary ?? "")}</p>${params ? `<ul>${params}</ul>` : ""}${schemaBlock("Request body", body)}${responses}</section>`;

@@ -1,6 +1,6 @@
-import type { Worker } from "bullmq";
-import type { Redis } from "@vps-claude/redis";
 import { createWorker, JOBS } from "@vps-claude/queue";
+import type { Redis } from "@vps-claude/redis";
+import type { Worker } from "bullmq";
 import type { ApiDeps } from "../deps";
 import { removeDeletedBox } from "../services/box/remove-box";
 import { reconcileCronjobSchedules } from "../services/cronjob/sync-cronjob-schedule";
@@ -25,7 +25,13 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers({ deps, connection, prefix, hooks = {}, reconcileEveryMs = 60_000 }: StartWorkersOptions): Promise<RunningWorkers> {
+export async function startWorkers({
+  deps,
+  connection,
+  prefix,
+  hooks = {},
+  reconcileEveryMs = 60_000,
+}: StartWorkersOptions): Promise<RunningWorkers> {
   const logger = deps.logger.child({ component: "workers" });
   const workers: Worker[] = [
     createWorker({

@@ -22,5 +22,8 @@ export const aiUsage = pgTable(
     costUsd: numeric("cost_usd", { precision: 12, scale: 6, mode: "number" }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("ai_usage_user_id_created_at_idx").on(t.userId, t.createdAt), index("ai_usage_box_id_idx").on(t.boxId)],
+  (t) => [
+    index("ai_usage_user_id_created_at_idx").on(t.userId, t.createdAt),
+    index("ai_usage_box_id_idx").on(t.boxId),
+  ],
 );

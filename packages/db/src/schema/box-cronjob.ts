@@ -19,7 +19,10 @@ export const boxCronjob = pgTable(
     lastRunAt: timestamp("last_run_at", { withTimezone: true }),
     ...timestamps(),
   },
-  (t) => [uniqueIndex("box_cronjob_box_id_name_idx").on(t.boxId, t.name), index("box_cronjob_enabled_idx").on(t.enabled)],
+  (t) => [
+    uniqueIndex("box_cronjob_box_id_name_idx").on(t.boxId, t.name),
+    index("box_cronjob_enabled_idx").on(t.enabled),
+  ],
 );
 
 export const cronjobExecutionStatus = pgEnum("cronjob_execution_status", [

@@ -2,7 +2,13 @@ import { index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex } from "d
 import { box } from "./box";
 import { timestamps } from "./util/columns";
 
-export const deployStepStatus = pgEnum("deploy_step_status", ["pending", "running", "completed", "failed", "skipped"]);
+export const deployStepStatus = pgEnum("deploy_step_status", [
+  "pending",
+  "running",
+  "completed",
+  "failed",
+  "skipped",
+]);
 
 export const boxDeployStep = pgTable(
   "box_deploy_step",

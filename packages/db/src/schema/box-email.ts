@@ -1,10 +1,27 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { box } from "./box";
 import { timestamps } from "./util/columns";
 
 export const emailDirection = pgEnum("email_direction", ["inbound", "outbound"]);
-export const emailStatus = pgEnum("email_status", ["received", "queued", "delivered", "sent", "failed", "rejected"]);
+export const emailStatus = pgEnum("email_status", [
+  "received",
+  "queued",
+  "delivered",
+  "sent",
+  "failed",
+  "rejected",
+]);
 
 export interface EmailAttachmentMeta {
   filename: string;

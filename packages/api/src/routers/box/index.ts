@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { boxProcedure } from "../../procedures";
-import { agentConfigSchema, createCronjobInput, cronjobSchema, idParam, triggerTypeSchema, updateCronjobInput } from "../../schemas";
+import {
+  agentConfigSchema,
+  createCronjobInput,
+  cronjobSchema,
+  idParam,
+  triggerTypeSchema,
+  updateCronjobInput,
+} from "../../schemas";
 import { getAgentConfig } from "../../services/agent-config/index";
 import {
   createCronjob,
@@ -20,7 +27,9 @@ export const boxApiRouter = {
       .route({ method: "GET", path: "/agent-config", summary: "Agent config for a trigger type", tags })
       .input(z.object({ triggerType: triggerTypeSchema }))
       .output(agentConfigSchema)
-      .handler(({ context, input }) => getAgentConfig({ deps: context.deps, boxId: context.box.id, triggerType: input.triggerType })),
+      .handler(({ context, input }) =>
+        getAgentConfig({ deps: context.deps, boxId: context.box.id, triggerType: input.triggerType }),
+      ),
   },
   cronjob: {
     list: boxProcedure
@@ -43,13 +52,20 @@ export const boxApiRouter = {
       .route({ method: "DELETE", path: "/cronjobs/{id}", summary: "Delete a cronjob", tags })
       .input(cronjobParams)
       .output(cronjobSchema)
-      .handler(({ context, input }) => deleteCronjob({ deps: context.deps, boxId: context.box.id, cronjobId: input.id })),
+      .handler(({ context, input }) =>
+        deleteCronjob({ deps: context.deps, boxId: context.box.id, cronjobId: input.id }),
+      ),
     toggle: boxProcedure
       .route({ method: "POST", path: "/cronjobs/{id}/toggle", summary: "Enable or disable a cronjob", tags })
       .input(cronjobParams.extend({ enabled: z.boolean().optional() }))
       .output(cronjobSchema)
       .handler(({ context, input }) =>
-        toggleCronjob({ deps: context.deps, boxId: context.box.id, cronjobId: input.id, enabled: input.enabled }),
+        toggleCronjob({
+          deps: context.deps,
+          boxId: context.box.id,
+          cronjobId: input.id,
+          enabled: input.enabled,
+        }),
       ),
   },
 };

@@ -18,7 +18,12 @@ export const agentConfigRouter = {
     .handler(({ context }) => listAgentConfigs({ deps: context.deps, boxId: context.box.id })),
 
   update: ownedBoxProcedure
-    .route({ method: "POST", path: "/box/{boxId}/agent-config", summary: "Update the agent config of one trigger type", tags })
+    .route({
+      method: "POST",
+      path: "/box/{boxId}/agent-config",
+      summary: "Update the agent config of one trigger type",
+      tags,
+    })
     .input(z.object({ boxId: idParam }).extend(updateAgentConfigInput.shape))
     .output(agentConfigSchema)
     .handler(({ context, input: { boxId: _, ...patch } }) =>

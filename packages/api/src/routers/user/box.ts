@@ -15,10 +15,18 @@ export const boxRouter = {
     .route({ method: "GET", path: "/box/{id}", summary: "Get one box", tags })
     .input(z.object({ id: idParam }))
     .output(boxSchema)
-    .handler(({ context, input }) => getBox({ deps: context.deps, userId: context.user.id, boxId: input.id })),
+    .handler(({ context, input }) =>
+      getBox({ deps: context.deps, userId: context.user.id, boxId: input.id }),
+    ),
 
   create: protectedProcedure
-    .route({ method: "POST", path: "/box", successStatus: 201, summary: "Create a box and start deploying it", tags })
+    .route({
+      method: "POST",
+      path: "/box",
+      successStatus: 201,
+      summary: "Create a box and start deploying it",
+      tags,
+    })
     .input(createBoxInput)
     .output(boxSchema)
     .handler(({ context, input }) =>
@@ -26,14 +34,28 @@ export const boxRouter = {
     ),
 
   redeploy: protectedProcedure
-    .route({ method: "POST", path: "/box/deploy", summary: "Redeploy a box (joins a deploy already running)", tags })
+    .route({
+      method: "POST",
+      path: "/box/deploy",
+      summary: "Redeploy a box (joins a deploy already running)",
+      tags,
+    })
     .input(z.object({ id: idParam }))
     .output(boxSchema)
-    .handler(({ context, input }) => redeployBox({ deps: context.deps, userId: context.user.id, boxId: input.id })),
+    .handler(({ context, input }) =>
+      redeployBox({ deps: context.deps, userId: context.user.id, boxId: input.id }),
+    ),
 
   delete: protectedProcedure
-    .route({ method: "DELETE", path: "/box/{id}", summary: "Delete a box, its sandbox and everything it owns", tags })
+    .route({
+      method: "DELETE",
+      path: "/box/{id}",
+      summary: "Delete a box, its sandbox and everything it owns",
+      tags,
+    })
     .input(z.object({ id: idParam }))
     .output(boxSchema)
-    .handler(({ context, input }) => deleteBox({ deps: context.deps, userId: context.user.id, boxId: input.id })),
+    .handler(({ context, input }) =>
+      deleteBox({ deps: context.deps, userId: context.user.id, boxId: input.id }),
+    ),
 };

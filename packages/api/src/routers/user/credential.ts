@@ -20,17 +20,23 @@ export const credentialRouter = {
     .route({ method: "POST", path: "/credentials", successStatus: 201, summary: "Store a credential", tags })
     .input(z.object({ key: credentialKey, value: secretValue }))
     .output(credentialSchema)
-    .handler(({ context, input }) => createCredential({ deps: context.deps, userId: context.user.id, ...input })),
+    .handler(({ context, input }) =>
+      createCredential({ deps: context.deps, userId: context.user.id, ...input }),
+    ),
 
   update: protectedProcedure
     .route({ method: "PUT", path: "/credentials/{key}", summary: "Replace a credential's value", tags })
     .input(z.object({ key: credentialKey, value: secretValue }))
     .output(credentialSchema)
-    .handler(({ context, input }) => updateCredential({ deps: context.deps, userId: context.user.id, ...input })),
+    .handler(({ context, input }) =>
+      updateCredential({ deps: context.deps, userId: context.user.id, ...input }),
+    ),
 
   delete: protectedProcedure
     .route({ method: "DELETE", path: "/credentials/{key}", summary: "Delete a credential", tags })
     .input(z.object({ key: credentialKey }))
     .output(deletedSchema)
-    .handler(({ context, input }) => deleteCredential({ deps: context.deps, userId: context.user.id, key: input.key })),
+    .handler(({ context, input }) =>
+      deleteCredential({ deps: context.deps, userId: context.user.id, key: input.key }),
+    ),
 };

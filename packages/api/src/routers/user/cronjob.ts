@@ -23,7 +23,9 @@ const tags = ["Cronjobs"];
 const ownedBoxProcedure = protectedProcedure.use(async ({ context, next }, input: unknown) => {
   // Runs before input validation, so another user's box is a 404 whatever else the request got wrong.
   const boxId =
-    typeof input === "object" && input !== null && "boxId" in input && typeof input.boxId === "string" ? input.boxId : "";
+    typeof input === "object" && input !== null && "boxId" in input && typeof input.boxId === "string"
+      ? input.boxId
+      : "";
   const box = await getOwnedBox({ db: context.deps.db, userId: context.user.id, boxId });
   return next({ context: { box } });
 });
@@ -39,10 +41,18 @@ export const cronjobRouter = {
     .handler(({ context }) => listCronjobs({ deps: context.deps, boxId: context.box.id })),
 
   create: ownedBoxProcedure
-    .route({ method: "POST", path: "/box/{boxId}/cronjobs", successStatus: 201, summary: "Create a cronjob", tags })
+    .route({
+      method: "POST",
+      path: "/box/{boxId}/cronjobs",
+      successStatus: 201,
+      summary: "Create a cronjob",
+      tags,
+    })
     .input(boxParams.extend(createCronjobInput.shape))
     .output(cronjobSchema)
-    .handler(({ context, input: { boxId: _, ...input } }) => createCronjob({ deps: context.deps, boxId: context.box.id, input })),
+    .handler(({ context, input: { boxId: _, ...input } }) =>
+      createCronjob({ deps: context.deps, boxId: context.box.id, input }),
+    ),
 
   update: ownedBoxProcedure
     .route({ method: "PUT", path: "/box/{boxId}/cronjobs/{id}", summary: "Update a cronjob", tags })
@@ -56,22 +66,44 @@ export const cronjobRouter = {
     .route({ method: "DELETE", path: "/box/{boxId}/cronjobs/{id}", summary: "Delete a cronjob", tags })
     .input(cronjobParams)
     .output(cronjobSchema)
-    .handler(({ context, input }) => deleteCronjob({ deps: context.deps, boxId: context.box.id, cronjobId: input.id })),
+    .handler(({ context, input }) =>
+      deleteCronjob({ deps: context.deps, boxId: context.box.id, cronjobId: input.id }),
+    ),
 
   toggle: ownedBoxProcedure
-    .route({ method: "POST", path: "/box/{boxId}/cronjobs/{id}/toggle", summary: "Enable or disable a cronjob", tags })
+    .route({
+      method: "POST",
+      path: "/box/{boxId}/cronjobs/{id}/toggle",
+      summary: "Enable or disable a cronjob",
+      tags,
+    })
     .input(cronjobParams.extend({ enabled: z.boolean().optional() }))
     .output(cronjobSchema)
     .handler(({ context, input }) =>
-      toggleCronjob({ deps: context.deps, boxId: context.box.id, cronjobId: input.id, enabled: input.enabled }),
+      toggleCronjob({
+        deps: context.deps,
+        boxId: context.box.id,
+        cronjobId: input.id,
+        enabled: input.enabled,
+      }),
     ),
 
   executions: ownedBoxProcedure
-    .route({ method: "GET", path: "/box/{boxId}/cronjobs/{id}/executions", summary: "List a cronjob's runs", tags })
+    .route({
+      method: "GET",
+      path: "/box/{boxId}/cronjobs/{id}/executions",
+      summary: "List a cronjob's runs",
+      tags,
+    })
     .input(cronjobParams.extend({ limit: z.coerce.number().int().min(1).max(200).default(50) }))
     .output(z.array(cronjobExecutionSchema))
     .handler(({ context, input }) =>
-      listCronjobExecutions({ deps: context.deps, boxId: context.box.id, cronjobId: input.id, limit: input.limit }),
+      listCronjobExecutions({
+        deps: context.deps,
+        boxId: context.box.id,
+        cronjobId: input.id,
+        limit: input.limit,
+      }),
     ),
 };
 

@@ -8,7 +8,12 @@ const boxParams = z.object({ boxId: idParam });
 
 export const envVarRouter = {
   list: ownedBoxProcedure
-    .route({ method: "GET", path: "/box/{boxId}/env", summary: "List a box's env vars (secrets masked)", tags })
+    .route({
+      method: "GET",
+      path: "/box/{boxId}/env",
+      summary: "List a box's env vars (secrets masked)",
+      tags,
+    })
     .input(boxParams)
     .output(z.array(envVarSchema))
     .handler(({ context }) => listEnvVars({ deps: context.deps, boxId: context.box.id })),
@@ -18,7 +23,13 @@ export const envVarRouter = {
     .input(boxParams.extend({ key: envVarKey, value: secretValue, type: envVarType.default("plain") }))
     .output(envVarSchema)
     .handler(({ context, input }) =>
-      createEnvVar({ deps: context.deps, boxId: context.box.id, key: input.key, value: input.value, type: input.type }),
+      createEnvVar({
+        deps: context.deps,
+        boxId: context.box.id,
+        key: input.key,
+        value: input.value,
+        type: input.type,
+      }),
     ),
 
   update: ownedBoxProcedure
@@ -26,12 +37,20 @@ export const envVarRouter = {
     .input(boxParams.extend({ key: envVarKey, value: secretValue, type: envVarType.optional() }))
     .output(envVarSchema)
     .handler(({ context, input }) =>
-      updateEnvVar({ deps: context.deps, boxId: context.box.id, key: input.key, value: input.value, type: input.type }),
+      updateEnvVar({
+        deps: context.deps,
+        boxId: context.box.id,
+        key: input.key,
+        value: input.value,
+        type: input.type,
+      }),
     ),
 
   delete: ownedBoxProcedure
     .route({ method: "DELETE", path: "/box/{boxId}/env/{key}", summary: "Delete an env var", tags })
     .input(boxParams.extend({ key: envVarKey }))
     .output(deletedSchema)
-    .handler(({ context, input }) => deleteEnvVar({ deps: context.deps, boxId: context.box.id, key: input.key })),
+    .handler(({ context, input }) =>
+      deleteEnvVar({ deps: context.deps, boxId: context.box.id, key: input.key }),
+    ),
 };

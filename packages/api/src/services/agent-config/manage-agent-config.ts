@@ -46,7 +46,13 @@ function toDto(deps: ApiDeps, triggerType: TriggerType, row: Row | undefined): A
   };
 }
 
-export async function listAgentConfigs({ deps, boxId }: { deps: ApiDeps; boxId: string }): Promise<AgentConfigDto[]> {
+export async function listAgentConfigs({
+  deps,
+  boxId,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+}): Promise<AgentConfigDto[]> {
   const rows = await deps.db.select().from(boxAgentConfig).where(eq(boxAgentConfig.boxId, boxId));
   return TRIGGER_TYPES.map((type) =>
     toDto(
@@ -57,7 +63,15 @@ export async function listAgentConfigs({ deps, boxId }: { deps: ApiDeps; boxId: 
   );
 }
 
-export async function getAgentConfig({ deps, boxId, triggerType }: { deps: ApiDeps; boxId: string; triggerType: TriggerType }) {
+export async function getAgentConfig({
+  deps,
+  boxId,
+  triggerType,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  triggerType: TriggerType;
+}) {
   const [row] = await deps.db
     .select()
     .from(boxAgentConfig)
@@ -74,11 +88,24 @@ export interface AgentConfigPatch {
   mcpServers?: Record<string, McpServerConfig>;
 }
 
-export async function updateAgentConfig({ deps, boxId, patch }: { deps: ApiDeps; boxId: string; patch: AgentConfigPatch }) {
+export async function updateAgentConfig({
+  deps,
+  boxId,
+  patch,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  patch: AgentConfigPatch;
+}) {
   const current = await getAgentConfig({ deps, boxId, triggerType: patch.triggerType });
   const values = {
     model: patch.model ?? current.model,
-    systemPrompt: patch.systemPrompt === undefined ? (current.isDefaultPrompt ? null : current.systemPrompt) : patch.systemPrompt,
+    systemPrompt:
+      patch.systemPrompt === undefined
+        ? current.isDefaultPrompt
+          ? null
+          : current.systemPrompt
+        : patch.systemPrompt,
     mcpServers: patch.mcpServers ?? current.mcpServers,
   };
   const [row] = await deps.db

@@ -18,7 +18,10 @@ export interface CreateBoxOptions {
 export async function createBox({ deps, userId, name, skills }: CreateBoxOptions): Promise<BoxDto> {
   const [owned] = await deps.db.select({ n: count() }).from(box).where(eq(box.userId, userId));
   if ((owned?.n ?? 0) >= MAX_BOXES_PER_USER) {
-    throw new ServiceError("FORBIDDEN", `a user may own at most ${MAX_BOXES_PER_USER} boxes; delete one first`);
+    throw new ServiceError(
+      "FORBIDDEN",
+      `a user may own at most ${MAX_BOXES_PER_USER} boxes; delete one first`,
+    );
   }
   const boxId = newId("box");
   const deployId = newId("deploy");
@@ -31,7 +34,14 @@ export async function createBox({ deps, userId, name, skills }: CreateBoxOptions
       const row = await deps.db.transaction(async (tx) => {
         const [created] = await tx
           .insert(box)
-          .values({ id: boxId, userId, name, subdomain: generateSubdomain(name), skills: [...new Set(skills)], deployId })
+          .values({
+            id: boxId,
+            userId,
+            name,
+            subdomain: generateSubdomain(name),
+            skills: [...new Set(skills)],
+            deployId,
+          })
           .returning();
         await tx.insert(boxEmailSettings).values({
           id: settingsId,

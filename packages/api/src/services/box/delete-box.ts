@@ -9,7 +9,15 @@ import { getOwnedBox } from "./get-owned-box";
  * Marks the box `deleting` and leaves the teardown (sandbox, then rows by cascade) to the deleteBox
  * worker, which retries until the sandbox is gone. Deleting twice is harmless.
  */
-export async function deleteBox({ deps, userId, boxId }: { deps: ApiDeps; userId: string; boxId: string }): Promise<BoxDto> {
+export async function deleteBox({
+  deps,
+  userId,
+  boxId,
+}: {
+  deps: ApiDeps;
+  userId: string;
+  boxId: string;
+}): Promise<BoxDto> {
   await getOwnedBox({ db: deps.db, userId, boxId });
   const [updated] = await deps.db
     .update(box)

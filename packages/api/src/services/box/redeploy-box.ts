@@ -11,7 +11,15 @@ import { getOwnedBox } from "./get-owned-box";
  * Starts a new deploy attempt unless one is already pending or running: a second click while a
  * deploy runs collapses into the running one rather than racing it.
  */
-export async function redeployBox({ deps, userId, boxId }: { deps: ApiDeps; userId: string; boxId: string }): Promise<BoxDto> {
+export async function redeployBox({
+  deps,
+  userId,
+  boxId,
+}: {
+  deps: ApiDeps;
+  userId: string;
+  boxId: string;
+}): Promise<BoxDto> {
   const current = await getOwnedBox({ db: deps.db, userId, boxId });
   if (current.status === "deleting") {
     throw new ServiceError("CONFLICT", `box '${boxId}' is being deleted and cannot be redeployed`);

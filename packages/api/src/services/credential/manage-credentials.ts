@@ -26,14 +26,34 @@ function toDto(deps: ApiDeps, row: typeof userCredential.$inferSelect): Credenti
 }
 
 export async function listCredentials({ deps, userId }: { deps: ApiDeps; userId: string }) {
-  const rows = await deps.db.select().from(userCredential).where(eq(userCredential.userId, userId)).orderBy(userCredential.key);
+  const rows = await deps.db
+    .select()
+    .from(userCredential)
+    .where(eq(userCredential.userId, userId))
+    .orderBy(userCredential.key);
   return rows.map((row) => toDto(deps, row));
 }
 
-export async function createCredential({ deps, userId, key, value }: { deps: ApiDeps; userId: string; key: string; value: string }) {
-  const [existing] = await deps.db.select({ n: count() }).from(userCredential).where(eq(userCredential.userId, userId));
+export async function createCredential({
+  deps,
+  userId,
+  key,
+  value,
+}: {
+  deps: ApiDeps;
+  userId: string;
+  key: string;
+  value: string;
+}) {
+  const [existing] = await deps.db
+    .select({ n: count() })
+    .from(userCredential)
+    .where(eq(userCredential.userId, userId));
   if ((existing?.n ?? 0) >= MAX_CREDENTIALS_PER_USER) {
-    throw new ServiceError("FORBIDDEN", `at most ${MAX_CREDENTIALS_PER_USER} credentials per user; delete one first`);
+    throw new ServiceError(
+      "FORBIDDEN",
+      `at most ${MAX_CREDENTIALS_PER_USER} credentials per user; delete one first`,
+    );
   }
   const id = newId("credential");
   try {
@@ -53,7 +73,17 @@ export async function createCredential({ deps, userId, key, value }: { deps: Api
   }
 }
 
-export async function updateCredential({ deps, userId, key, value }: { deps: ApiDeps; userId: string; key: string; value: string }) {
+export async function updateCredential({
+  deps,
+  userId,
+  key,
+  value,
+}: {
+  deps: ApiDeps;
+  userId: string;
+  key: string;
+  value: string;
+}) {
   const [current] = await deps.db
     .select()
     .from(userCredential)
@@ -73,7 +103,15 @@ export async function updateCredential({ deps, userId, key, value }: { deps: Api
   return toDto(deps, row);
 }
 
-export async function deleteCredential({ deps, userId, key }: { deps: ApiDeps; userId: string; key: string }) {
+export async function deleteCredential({
+  deps,
+  userId,
+  key,
+}: {
+  deps: ApiDeps;
+  userId: string;
+  key: string;
+}) {
   const deleted = await deps.db
     .delete(userCredential)
     .where(and(eq(userCredential.userId, userId), eq(userCredential.key, key)))
@@ -85,7 +123,15 @@ export async function deleteCredential({ deps, userId, key }: { deps: ApiDeps; u
 }
 
 /** Decrypted credentials for the deploy pipeline; never returned to a client. */
-export async function readCredentialValues({ deps, userId }: { deps: Pick<ApiDeps, "db" | "keyring">; userId: string }) {
+export async function readCredentialValues({
+  deps,
+  userId,
+}: {
+  deps: Pick<ApiDeps, "db" | "keyring">;
+  userId: string;
+}) {
   const rows = await deps.db.select().from(userCredential).where(eq(userCredential.userId, userId));
-  return Object.fromEntries(rows.map((row) => [row.key, decryptSecret(deps.keyring, row.value, aad(row.id))]));
+  return Object.fromEntries(
+    rows.map((row) => [row.key, decryptSecret(deps.keyring, row.value, aad(row.id))]),
+  );
 }

@@ -20,7 +20,11 @@ const duplicateName = (name: string) =>
   new ServiceError("CONFLICT", `a cronjob named '${name}' already exists on this box; choose another name`);
 
 export async function listCronjobs({ deps, boxId }: { deps: ApiDeps; boxId: string }): Promise<CronjobDto[]> {
-  return deps.db.select().from(boxCronjob).where(eq(boxCronjob.boxId, boxId)).orderBy(boxCronjob.createdAt, boxCronjob.id);
+  return deps.db
+    .select()
+    .from(boxCronjob)
+    .where(eq(boxCronjob.boxId, boxId))
+    .orderBy(boxCronjob.createdAt, boxCronjob.id);
 }
 
 async function getCronjob(deps: ApiDeps, boxId: string, cronjobId: string) {
@@ -35,10 +39,21 @@ async function getCronjob(deps: ApiDeps, boxId: string, cronjobId: string) {
   return row;
 }
 
-export async function createCronjob({ deps, boxId, input }: { deps: ApiDeps; boxId: string; input: CronjobInput }) {
+export async function createCronjob({
+  deps,
+  boxId,
+  input,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  input: CronjobInput;
+}) {
   const [existing] = await deps.db.select({ n: count() }).from(boxCronjob).where(eq(boxCronjob.boxId, boxId));
   if ((existing?.n ?? 0) >= MAX_CRONJOBS_PER_BOX) {
-    throw new ServiceError("FORBIDDEN", `a box may have at most ${MAX_CRONJOBS_PER_BOX} cronjobs; delete one first`);
+    throw new ServiceError(
+      "FORBIDDEN",
+      `a box may have at most ${MAX_CRONJOBS_PER_BOX} cronjobs; delete one first`,
+    );
   }
   try {
     const [row] = await deps.db
@@ -128,7 +143,15 @@ export async function toggleCronjob({
   return row;
 }
 
-export async function deleteCronjob({ deps, boxId, cronjobId }: { deps: ApiDeps; boxId: string; cronjobId: string }) {
+export async function deleteCronjob({
+  deps,
+  boxId,
+  cronjobId,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  cronjobId: string;
+}) {
   const row = await getCronjob(deps, boxId, cronjobId);
   await deps.db.delete(boxCronjob).where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)));
   await removeCronjobSchedule({ deps, cronjobId });

@@ -12,7 +12,13 @@ type Cronjob = typeof boxCronjob.$inferSelect;
  * A Redis failure here is logged, not thrown: the row is the truth and `reconcileCronjobSchedules`
  * repairs the schedulers when the worker (re)starts and periodically after.
  */
-export async function syncCronjobSchedule({ deps, cronjob }: { deps: Pick<ApiDeps, "queues" | "logger">; cronjob: Cronjob }) {
+export async function syncCronjobSchedule({
+  deps,
+  cronjob,
+}: {
+  deps: Pick<ApiDeps, "queues" | "logger">;
+  cronjob: Cronjob;
+}) {
   const queue = deps.queues.get("triggerCronjob");
   const schedulerId = schedulerIdFor(cronjob.id);
   try {
@@ -23,7 +29,11 @@ export async function syncCronjobSchedule({ deps, cronjob }: { deps: Pick<ApiDep
         {
           name: JOBS.triggerCronjob.name,
           data: { cronjobId: cronjob.id },
-          opts: { attempts: JOBS.triggerCronjob.attempts, removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+          opts: {
+            attempts: JOBS.triggerCronjob.attempts,
+            removeOnComplete: { count: 100 },
+            removeOnFail: { count: 500 },
+          },
         },
       );
     } else {
@@ -31,12 +41,21 @@ export async function syncCronjobSchedule({ deps, cronjob }: { deps: Pick<ApiDep
     }
     return true;
   } catch (err) {
-    deps.logger.warn({ err, cronjobId: cronjob.id }, "cronjob schedule not synced; the reconciler will retry");
+    deps.logger.warn(
+      { err, cronjobId: cronjob.id },
+      "cronjob schedule not synced; the reconciler will retry",
+    );
     return false;
   }
 }
 
-export async function removeCronjobSchedule({ deps, cronjobId }: { deps: Pick<ApiDeps, "queues" | "logger">; cronjobId: string }) {
+export async function removeCronjobSchedule({
+  deps,
+  cronjobId,
+}: {
+  deps: Pick<ApiDeps, "queues" | "logger">;
+  cronjobId: string;
+}) {
   try {
     await deps.queues.get("triggerCronjob").removeJobScheduler(schedulerIdFor(cronjobId));
   } catch (err) {
@@ -45,7 +64,11 @@ export async function removeCronjobSchedule({ deps, cronjobId }: { deps: Pick<Ap
 }
 
 /** Brings every scheduler in line with the table: the one place schedulers are reconciled from. */
-export async function reconcileCronjobSchedules({ deps }: { deps: Pick<ApiDeps, "queues" | "logger" | "db"> }) {
+export async function reconcileCronjobSchedules({
+  deps,
+}: {
+  deps: Pick<ApiDeps, "queues" | "logger" | "db">;
+}) {
   const queue = deps.queues.get("triggerCronjob");
   const enabled = await deps.db.select().from(boxCronjob).where(eq(boxCronjob.enabled, true));
   const wanted = new Set(enabled.map((cronjob) => schedulerIdFor(cronjob.id)));

@@ -39,7 +39,11 @@ function toDto(deps: ApiDeps, row: EnvVarRow): EnvVarDto {
 }
 
 export async function listEnvVars({ deps, boxId }: { deps: ApiDeps; boxId: string }) {
-  const rows = await deps.db.select().from(boxEnvVar).where(eq(boxEnvVar.boxId, boxId)).orderBy(boxEnvVar.key);
+  const rows = await deps.db
+    .select()
+    .from(boxEnvVar)
+    .where(eq(boxEnvVar.boxId, boxId))
+    .orderBy(boxEnvVar.key);
   return rows.map((row) => toDto(deps, row));
 }
 
@@ -58,7 +62,10 @@ export async function createEnvVar({
 }) {
   const [existing] = await deps.db.select({ n: count() }).from(boxEnvVar).where(eq(boxEnvVar.boxId, boxId));
   if ((existing?.n ?? 0) >= MAX_ENV_VARS_PER_BOX) {
-    throw new ServiceError("FORBIDDEN", `a box may have at most ${MAX_ENV_VARS_PER_BOX} env vars; delete one first`);
+    throw new ServiceError(
+      "FORBIDDEN",
+      `a box may have at most ${MAX_ENV_VARS_PER_BOX} env vars; delete one first`,
+    );
   }
   const id = newId("envVar");
   try {
@@ -123,9 +130,18 @@ export async function deleteEnvVar({ deps, boxId, key }: { deps: ApiDeps; boxId:
 }
 
 /** Decrypted env vars for the deploy pipeline; never returned to a client. */
-export async function readEnvVarValues({ deps, boxId }: { deps: Pick<ApiDeps, "db" | "keyring">; boxId: string }) {
+export async function readEnvVarValues({
+  deps,
+  boxId,
+}: {
+  deps: Pick<ApiDeps, "db" | "keyring">;
+  boxId: string;
+}) {
   const rows = await deps.db.select().from(boxEnvVar).where(eq(boxEnvVar.boxId, boxId));
   return Object.fromEntries(
-    rows.map((row) => [row.key, row.type === "secret" ? decryptSecret(deps.keyring, row.value, aad(row.id)) : row.value]),
+    rows.map((row) => [
+      row.key,
+      row.type === "secret" ? decryptSecret(deps.keyring, row.value, aad(row.id)) : row.value,
+    ]),
   );
 }

@@ -12,10 +12,17 @@ export interface RotationReport {
  * alone, so an interrupted rotation can simply be run again. Each table is rewritten in one
  * transaction: a row is never half-rotated.
  */
-export async function rotateEncryptionKey({ db, keyring }: { db: Database; keyring: Keyring }): Promise<RotationReport> {
+export async function rotateEncryptionKey({
+  db,
+  keyring,
+}: {
+  db: Database;
+  keyring: Keyring;
+}): Promise<RotationReport> {
   const report: RotationReport = { reencrypted: {}, alreadyCurrent: 0 };
   const currentId = keyring.current.id;
-  const rotate = (stored: string, aad: string) => encryptSecret(keyring, decryptSecret(keyring, stored, aad), aad);
+  const rotate = (stored: string, aad: string) =>
+    encryptSecret(keyring, decryptSecret(keyring, stored, aad), aad);
   const needsRotation = (stored: string) => {
     const stale = encryptedKeyId(stored) !== currentId;
     if (!stale) {
@@ -29,7 +36,10 @@ export async function rotateEncryptionKey({ db, keyring }: { db: Database; keyri
     for (const row of await tx.select().from(userCredential).for("update")) {
       if (needsRotation(row.value)) {
         const aad = `user_credential:${row.id}`;
-        await tx.update(userCredential).set({ value: rotate(row.value, aad) }).where(eq(userCredential.id, row.id));
+        await tx
+          .update(userCredential)
+          .set({ value: rotate(row.value, aad) })
+          .where(eq(userCredential.id, row.id));
         n++;
       }
     }
@@ -41,7 +51,10 @@ export async function rotateEncryptionKey({ db, keyring }: { db: Database; keyri
     for (const row of await tx.select().from(boxEnvVar).where(eq(boxEnvVar.type, "secret")).for("update")) {
       if (needsRotation(row.value)) {
         const aad = `box_env_var:${row.id}`;
-        await tx.update(boxEnvVar).set({ value: rotate(row.value, aad) }).where(eq(boxEnvVar.id, row.id));
+        await tx
+          .update(boxEnvVar)
+          .set({ value: rotate(row.value, aad) })
+          .where(eq(boxEnvVar.id, row.id));
         n++;
       }
     }
@@ -53,7 +66,10 @@ export async function rotateEncryptionKey({ db, keyring }: { db: Database; keyri
     for (const row of await tx.select().from(boxEmailSettings).for("update")) {
       if (needsRotation(row.agentSecret)) {
         const aad = `box_email_settings:${row.id}`;
-        await tx.update(boxEmailSettings).set({ agentSecret: rotate(row.agentSecret, aad) }).where(eq(boxEmailSettings.id, row.id));
+        await tx
+          .update(boxEmailSettings)
+          .set({ agentSecret: rotate(row.agentSecret, aad) })
+          .where(eq(boxEmailSettings.id, row.id));
         n++;
       }
     }
@@ -65,7 +81,10 @@ export async function rotateEncryptionKey({ db, keyring }: { db: Database; keyri
     for (const row of await tx.select().from(box).where(isNotNull(box.accessPassword)).for("update")) {
       if (row.accessPassword && needsRotation(row.accessPassword)) {
         const aad = `box:${row.id}:access_password`;
-        await tx.update(box).set({ accessPassword: rotate(row.accessPassword, aad) }).where(eq(box.id, row.id));
+        await tx
+          .update(box)
+          .set({ accessPassword: rotate(row.accessPassword, aad) })
+          .where(eq(box.id, row.id));
         n++;
       }
     }

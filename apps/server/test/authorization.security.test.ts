@@ -1,0 +1,243 @@
+import { boxApiRouter, getBoxToken, userRouter } from "@vps-claude/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signedInClient, startTestServer, TestClient, type TestServer } from "./harness";
+
+/**
+ * The authorization matrix is generated from the routers themselves: every procedure must have a
+ * case below, so a new route cannot ship without its owner-scoping checked.
+ */
+interface RouteInfo {
+  name: string;
+  method: string;
+  path: string;
+}
+
+function collectRoutes(router: object, prefix: string, trail: string[] = []): RouteInfo[] {
+  const routes: RouteInfo[] = [];
+  for (const [key, value] of Object.entries(router)) {
+    const orpc = (value as { "~orpc"?: { route?: { method?: string; path?: string } } })["~orpc"];
+    if (orpc?.route?.path) {
+      routes.push({
+        name: [...trail, key].join("."),
+        method: orpc.route.method ?? "POST",
+        path: `${prefix}${orpc.route.path}`,
+      });
+    } else if (value && typeof value === "object") {
+      routes.push(...collectRoutes(value, prefix, [...trail, key]));
+    }
+  }
+  return routes;
+}
+
+interface Fixture {
+  boxId: string;
+  cronjobId: string;
+  envKey: string;
+  credentialKey: string;
+}
+
+/** What "another user" / "another box" should get: 404 for someone else's resource, or a result scoped to themselves. */
+type CrossAccess = "not-found" | "own-scope";
+
+interface Case {
+  body?: (f: Fixture) => unknown;
+  cross: CrossAccess;
+}
+
+const USER_CASES: Record<string, Case> = {
+  "box.list": { cross: "own-scope" },
+  "box.get": { cross: "not-found" },
+  "box.create": { body: () => ({ name: "matrix" }), cross: "own-scope" },
+  "box.redeploy": { body: (f) => ({ id: f.boxId }), cross: "not-found" },
+  "box.delete": { cross: "not-found" },
+  "cronjob.list": { cross: "not-found" },
+  "cronjob.create": {
+    body: () => ({ name: "hourly", schedule: "0 * * * *", prompt: "check mail" }),
+    cross: "not-found",
+  },
+  "cronjob.update": { body: () => ({ prompt: "changed" }), cross: "not-found" },
+  "cronjob.delete": { cross: "not-found" },
+  "cronjob.toggle": { body: () => ({}), cross: "not-found" },
+  "cronjob.executions": { cross: "not-found" },
+  "credential.list": { cross: "own-scope" },
+  "credential.create": { body: () => ({ key: "NEW_KEY", value: "new-secret-value" }), cross: "own-scope" },
+  "credential.update": { body: () => ({ value: "rotated-secret-value" }), cross: "not-found" },
+  "credential.delete": { cross: "not-found" },
+  "envVar.list": { cross: "not-found" },
+  "envVar.create": { body: () => ({ key: "NEW_VAR", value: "v", type: "plain" }), cross: "not-found" },
+  "envVar.update": { body: () => ({ value: "v2" }), cross: "not-found" },
+  "envVar.delete": { cross: "not-found" },
+  "agentConfig.get": { cross: "not-found" },
+  "agentConfig.update": {
+    body: () => ({ triggerType: "email", model: "claude-opus-4-1" }),
+    cross: "not-found",
+  },
+};
+
+const BOX_CASES: Record<string, Case> = {
+  "agentConfig.get": { cross: "own-scope" },
+  "cronjob.list": { cross: "own-scope" },
+  "cronjob.create": {
+    body: () => ({ name: "from-box", schedule: "*/5 * * * *", prompt: "tick" }),
+    cross: "own-scope",
+  },
+  "cronjob.update": { body: () => ({ prompt: "changed" }), cross: "not-found" },
+  "cronjob.delete": { cross: "not-found" },
+  "cronjob.toggle": { body: () => ({}), cross: "not-found" },
+};
+
+function fillPath(path: string, f: Fixture): string {
+  return path
+    .replace("{boxId}", f.boxId)
+    .replace("{id}", path.includes("/cronjobs/{id}") ? f.cronjobId : f.boxId)
+    .replace("{key}", path.startsWith("/rpc/credentials") ? f.credentialKey : f.envKey);
+}
+
+function withQuery(route: RouteInfo, f: Fixture, name: string): string {
+  const path = fillPath(route.path, f);
+  return name === "agentConfig.get" && route.path.startsWith("/box/") ? `${path}?triggerType=email` : path;
+}
+
+let server: TestServer;
+let owner: TestClient;
+let stranger: TestClient;
+
+async function makeFixture(client: TestClient): Promise<Fixture> {
+  const box = await client.post("/rpc/box", { name: "owned" });
+  expect(box.status, JSON.stringify(box.body)).toBe(201);
+  const boxId = String(box.body.id);
+  const cron = await client.post(`/rpc/box/${boxId}/cronjobs`, {
+    name: "daily",
+    schedule: "0 9 * * *",
+    prompt: "hello",
+  });
+  expect(cron.status, JSON.stringify(cron.body)).toBe(201);
+  const env = await client.post(`/rpc/box/${boxId}/env`, { key: "MY_VAR", value: "x", type: "secret" });
+  expect(env.status, JSON.stringify(env.body)).toBe(201);
+  const credentialKey = `KEY_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+  const cred = await client.post("/rpc/credentials", {
+    key: credentialKey,
+    value: "sk-test-0123456789abcdef",
+  });
+  expect(cred.status, JSON.stringify(cred.body)).toBe(201);
+  return { boxId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ({ client: owner } = await signedInClient(server));
+  ({ client: stranger } = await signedInClient(server));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const userRoutes = collectRoutes(userRouter, "/rpc");
+const boxRoutes = collectRoutes(boxApiRouter, "/box");
+
+describe("authorization matrix covers every route", () => {
+  it("has a case for each user route", () => {
+    expect(userRoutes.map((r) => r.name).sort()).toEqual(Object.keys(USER_CASES).sort());
+  });
+  it("has a case for each box route", () => {
+    expect(boxRoutes.map((r) => r.name).sort()).toEqual(Object.keys(BOX_CASES).sort());
+  });
+});
+
+describe.each(userRoutes)("user route $name ($method $path)", (route) => {
+  const testCase = USER_CASES[route.name] ?? { cross: "not-found" };
+
+  it("refuses an anonymous caller with 401", async () => {
+    const f = await makeFixture(owner);
+    const anonymous = new TestClient(server);
+    const res = await anonymous.request(route.method, withQuery(route, f, route.name), testCase.body?.(f));
+    expect(res.status, JSON.stringify(res.body)).toBe(401);
+  });
+
+  it("keeps another user out", async () => {
+    const f = await makeFixture(owner);
+    const res = await stranger.request(route.method, withQuery(route, f, route.name), testCase.body?.(f));
+    if (testCase.cross === "not-found") {
+      expect(res.status, JSON.stringify(res.body)).toBe(404);
+    } else {
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+      expect(JSON.stringify(res.body)).not.toContain(f.boxId);
+      expect(JSON.stringify(res.body)).not.toContain(f.credentialKey);
+    }
+    // The owner's resources are untouched whatever the stranger tried.
+    expect((await owner.get(`/rpc/box/${f.boxId}`)).body.status).not.toBe("deleting");
+    expect((await owner.get(`/rpc/box/${f.boxId}/cronjobs`)).body).toHaveLength(1);
+    expect((await owner.get(`/rpc/box/${f.boxId}/env`)).body).toHaveLength(1);
+  });
+
+  it("lets the owner through", async () => {
+    const f = await makeFixture(owner);
+    const res = await owner.request(route.method, withQuery(route, f, route.name), testCase.body?.(f));
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+  });
+});
+
+describe.each(boxRoutes)("box route $name ($method $path)", (route) => {
+  const testCase = BOX_CASES[route.name] ?? { cross: "not-found" };
+  const tokenFor = async (boxId: string) => {
+    const token = await getBoxToken({ db: server.deps.db, keyring: server.deps.keyring, boxId });
+    if (!token) {
+      throw new Error("box has no token");
+    }
+    return token;
+  };
+
+  it("refuses a request without a token", async () => {
+    const f = await makeFixture(owner);
+    const res = await new TestClient(server).request(
+      route.method,
+      withQuery(route, f, route.name),
+      testCase.body?.(f),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(401);
+  });
+
+  it("refuses a wrong token", async () => {
+    const f = await makeFixture(owner);
+    const wrong = "0".repeat(64);
+    const res = await new TestClient(server, { "x-box-secret": wrong }).request(
+      route.method,
+      withQuery(route, f, route.name),
+      testCase.body?.(f),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(401);
+    const garbage = await new TestClient(server, { "x-box-secret": "not-a-token" }).request(
+      route.method,
+      withQuery(route, f, route.name),
+      testCase.body?.(f),
+    );
+    expect(garbage.status).toBe(401);
+  });
+
+  it("keeps another box's token on its own box", async () => {
+    const f = await makeFixture(owner);
+    const other = await makeFixture(stranger);
+    const res = await new TestClient(server, { "x-box-secret": await tokenFor(other.boxId) }).request(
+      route.method,
+      withQuery(route, f, route.name),
+      testCase.body?.(f),
+    );
+    if (testCase.cross === "not-found") {
+      expect(res.status, JSON.stringify(res.body)).toBe(404);
+    } else {
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+      expect(JSON.stringify(res.body)).not.toContain(f.cronjobId);
+    }
+    expect((await owner.get(`/rpc/box/${f.boxId}/cronjobs`)).body).toHaveLength(1);
+  });
+
+  it("lets the box's own token through", async () => {
+    const f = await makeFixture(owner);
+    const res = await new TestClient(server, { "x-box-secret": await tokenFor(f.boxId) }).request(
+      route.method,
+      withQuery(route, f, route.name),
+      testCase.body?.(f),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+  });
+});
