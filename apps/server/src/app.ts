@@ -6,9 +6,11 @@ import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { generateOpenApiDocument } from "./routes/openapi";
 import { renderApiReference } from "./routes/reference";
+import { createWebhookRoutes } from "./routes/webhooks";
 
 export interface AppEnv {
   Variables: { requestId: string; logger: Logger };
@@ -76,6 +78,17 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
     c.header("x-request-id", requestId);
   });
 
+  // Generous for API calls (an email body is at most 500 KiB of markdown), small enough to refuse abuse early.
+  const limitBody = bodyLimit({
+    maxSize: 2 * 1024 * 1024,
+    onError: (c) =>
+      c.json({ code: "PAYLOAD_TOO_LARGE", status: 413, message: "request body is larger than 2 MiB" }, 413),
+  });
+  app.use("/rpc/*", limitBody);
+  app.use("/box/*", limitBody);
+  app.use("/webhooks/*", limitBody);
+  app.use("/api/auth/*", limitBody);
+
   app.get("/health", async (c) => {
     const checks: Record<string, "ok" | string> = {};
     await Promise.all([
@@ -113,6 +126,8 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
     }
     return deps.auth.handler(request);
   });
+
+  app.route("/webhooks", createWebhookRoutes(deps));
 
   app.get("/openapi.json", async (c) => c.json(await generateOpenApiDocument()));
   app.get("/docs", async (c) => c.html(renderApiReference(await generateOpenApiDocument())));

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 const url = z.url();
@@ -43,6 +44,8 @@ const schema = z.object({
         .map((key) => key.trim())
         .filter(Boolean),
     ),
+  /** Where the skill catalog lives; defaults to the repo's skills/ folder. */
+  SKILLS_DIR: z.string().default(fileURLToPath(new URL("../../../skills", import.meta.url))),
   AGENTS_DOMAIN: z.string().default("agents.localhost"),
   DEFAULT_MODEL: z.string().default("claude-sonnet-4-5"),
   AUTH_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
@@ -57,6 +60,34 @@ const schema = z.object({
   RESEND_WEBHOOK_SECRET: optional,
   SMTP_URL: optional,
   SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  /** Where the SMTP listener binds; a self-hoster receiving mail from the internet sets 0.0.0.0. */
+  SMTP_HOST: z.string().default("127.0.0.1"),
+  SMTP_ENABLED: z.enum(["on", "off"]).default("on"),
+  /** Largest email in or out, attachments included. */
+  EMAIL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
+  EMAIL_SENDS_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  EMAIL_DELIVERY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+  /** Platform state on disk: email attachments, the local outbox. */
+  DATA_DIR: z.string().default(fileURLToPath(new URL("../../../.data", import.meta.url))),
+  SPRITE_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]{0,20}$/, "lowercase letters, digits and hyphens, at most 20")
+    .default("vps-"),
+  /** The built box-agent (npm run -w @vps-claude/box-agent build); copied into each sprite. */
+  BOX_AGENT_BUNDLE: z
+    .string()
+    .default(fileURLToPath(new URL("../../box-agent/dist/box-agent.mjs", import.meta.url))),
+  /** node inside a sprite; on sprites-local the host's own node. */
+  BOX_AGENT_NODE: optional,
+  /** NODE_PATH inside a sprite; on sprites-local the host's node_modules (read-only in the sandbox). */
+  BOX_AGENT_NODE_PATH: optional,
+  DEPLOY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** How soon a deploy step whose worker died is picked up again. */
+  DEPLOY_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
 });
 
 export type ServerConfig = z.infer<typeof schema>;

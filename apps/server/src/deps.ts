@@ -1,14 +1,51 @@
-import type { ApiDeps } from "@vps-claude/api";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ApiDeps, createSpritesBoxAgentClient, type DeployRuntime } from "@vps-claude/api";
 import { createAuth } from "@vps-claude/auth";
 import { createDatabase } from "@vps-claude/db";
+import { selectEmailProvider } from "@vps-claude/email";
 import type { Logger } from "@vps-claude/logger";
 import { createQueues } from "@vps-claude/queue";
 import { createRedis } from "@vps-claude/redis";
 import { createKeyring } from "@vps-claude/shared";
+import { createSpritesClient, type SpritesClient } from "@vps-claude/sprites";
+import { createLocalStorage } from "@vps-claude/storage";
 import type { ServerConfig } from "./config";
 
 export interface ServerDeps extends ApiDeps {
+  sprites: SpritesClient;
+  runtime: DeployRuntime;
   close(): Promise<void>;
+}
+
+const REPO_NODE_MODULES = fileURLToPath(new URL("../../../node_modules", import.meta.url));
+
+/** True when boxes run on the embedded sprites-local host rather than Fly.io Sprites. */
+export const usesSpritesLocal = (config: ServerConfig) => !config.SPRITES_TOKEN;
+
+function createRuntime(config: ServerConfig, sprites: SpritesClient): DeployRuntime {
+  const local = usesSpritesLocal(config);
+  return {
+    sprites,
+    async readBoxAgentBundle() {
+      try {
+        return await readFile(config.BOX_AGENT_BUNDLE);
+      } catch {
+        throw new Error(
+          `the box-agent bundle is missing at ${config.BOX_AGENT_BUNDLE}: build it with 'npm run -w @vps-claude/box-agent build' (npm start does this)`,
+        );
+      }
+    },
+    nodeCommand: config.BOX_AGENT_NODE ?? (local ? process.execPath : "node"),
+    nodePath: config.BOX_AGENT_NODE_PATH ?? (local ? REPO_NODE_MODULES : undefined),
+    boxAgentPort: local ? "auto" : 33002,
+    boxAgentHost: local ? "127.0.0.1" : "0.0.0.0",
+    serverUrlForBoxes: config.SERVER_URL,
+    anthropic: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
+    spriteNamePrefix: config.SPRITE_NAME_PREFIX,
+    healthTimeoutMs: config.DEPLOY_HEALTH_TIMEOUT_MS,
+  };
 }
 
 export function createServerDeps(config: ServerConfig, logger: Logger): ServerDeps {
@@ -23,18 +60,44 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
     production: config.NODE_ENV === "production",
     rateLimit: { enabled: config.AUTH_RATE_LIMIT === "on" },
   });
+  const keyring = createKeyring(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
+  const sprites = createSpritesClient({
+    token: config.SPRITES_TOKEN ?? config.SPRITES_LOCAL_TOKEN ?? "",
+    baseUrl: config.SPRITES_API_URL ?? (usesSpritesLocal(config) ? "http://127.0.0.1:33010" : undefined),
+    logger: logger.child({ component: "sprites" }),
+  });
   return {
     db: database.db,
     queues,
     auth,
-    keyring: createKeyring(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS),
+    keyring,
     logger,
+    sprites,
+    runtime: createRuntime(config, sprites),
+    storage: createLocalStorage({ dir: join(config.DATA_DIR, "storage") }),
+    emailProvider: selectEmailProvider({
+      resendApiKey: config.RESEND_API_KEY,
+      resendBaseUrl: config.RESEND_BASE_URL,
+      smtpUrl: config.SMTP_URL,
+      outboxDir: join(config.DATA_DIR, "outbox"),
+    }),
+    boxAgent: createSpritesBoxAgentClient({ sprites, db: database.db, keyring }),
     config: {
       agentsDomain: config.AGENTS_DOMAIN,
       // Box tokens are 256-bit random values, so a fixed key suffices for the lookup hash, and it
       // survives a rotation of BETTER_AUTH_SECRET or ENCRYPTION_KEY.
       tokenPepper: "vps-claude/box-token/v1",
       defaultModel: config.DEFAULT_MODEL,
+      skillsDir: config.SKILLS_DIR,
+      email: {
+        resend: config.RESEND_API_KEY
+          ? { apiKey: config.RESEND_API_KEY, baseUrl: config.RESEND_BASE_URL }
+          : undefined,
+        webhookSecret: config.RESEND_WEBHOOK_SECRET,
+        maxMessageBytes: config.EMAIL_MAX_BYTES,
+        sendsPerHour: config.EMAIL_SENDS_PER_HOUR,
+        deliveryRetryBaseMs: config.EMAIL_DELIVERY_RETRY_BASE_MS,
+      },
     },
     async close() {
       await queues.close();

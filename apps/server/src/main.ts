@@ -6,6 +6,7 @@ import { createRedis, waitForRedis } from "@vps-claude/redis";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createServerDeps } from "./deps";
+import { startSmtpListener } from "./smtp";
 
 async function main() {
   const config = loadConfig();
@@ -22,12 +23,29 @@ async function main() {
 
   if (config.SERVER_ROLE !== "api") {
     const workerConnection = createRedis(config.REDIS_URL, "worker");
-    const workers = await startWorkers({ deps, connection: workerConnection, prefix: config.QUEUE_PREFIX });
+    const workers = await startWorkers({
+      deps,
+      connection: workerConnection,
+      prefix: config.QUEUE_PREFIX,
+      runtime: deps.runtime,
+      lockDurationMs: config.DEPLOY_LOCK_MS,
+    });
     closers.push(async () => {
       await workers.close();
       workerConnection.disconnect();
     });
     logger.info({ workers: workers.workers.length }, "workers started");
+  }
+
+  if (config.SERVER_ROLE !== "worker" && config.SMTP_ENABLED === "on") {
+    const smtp = await startSmtpListener({
+      deps,
+      host: config.SMTP_HOST,
+      port: config.SMTP_PORT,
+      maxBytes: config.EMAIL_MAX_BYTES,
+      logger: logger.child({ component: "smtp" }),
+    });
+    closers.unshift(() => smtp.close());
   }
 
   if (config.SERVER_ROLE !== "worker") {

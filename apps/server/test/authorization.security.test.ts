@@ -1,4 +1,6 @@
 import { boxApiRouter, getBoxToken, userRouter } from "@vps-claude/api";
+import { boxEmail } from "@vps-claude/db";
+import { newId } from "@vps-claude/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedInClient, startTestServer, TestClient, type TestServer } from "./harness";
 
@@ -31,6 +33,7 @@ function collectRoutes(router: object, prefix: string, trail: string[] = []): Ro
 
 interface Fixture {
   boxId: string;
+  emailId: string;
   cronjobId: string;
   envKey: string;
   credentialKey: string;
@@ -42,6 +45,8 @@ type CrossAccess = "not-found" | "own-scope";
 interface Case {
   body?: (f: Fixture) => unknown;
   cross: CrossAccess;
+  /** What the owner gets when success is not possible on a fixture box (pending, no sandbox). */
+  ownerStatus?: number;
 }
 
 const USER_CASES: Record<string, Case> = {
@@ -50,6 +55,7 @@ const USER_CASES: Record<string, Case> = {
   "box.create": { body: () => ({ name: "matrix" }), cross: "own-scope" },
   "box.redeploy": { body: (f) => ({ id: f.boxId }), cross: "not-found" },
   "box.delete": { cross: "not-found" },
+  "box.skills": { cross: "own-scope" },
   "cronjob.list": { cross: "not-found" },
   "cronjob.create": {
     body: () => ({ name: "hourly", schedule: "0 * * * *", prompt: "check mail" }),
@@ -72,9 +78,24 @@ const USER_CASES: Record<string, Case> = {
     body: () => ({ triggerType: "email", model: "claude-opus-4-1" }),
     cross: "not-found",
   },
+  "deploy.steps": { cross: "not-found" },
+  "session.list": { cross: "not-found", ownerStatus: 409 },
+  "session.send": { body: () => ({ message: "hello" }), cross: "not-found", ownerStatus: 409 },
+  "email.list": { cross: "not-found" },
+  "email.get": { cross: "not-found" },
+  "email.retry": { cross: "not-found" },
+  "email.getSettings": { cross: "not-found" },
+  "email.updateSettings": {
+    body: () => ({ senderPolicy: "allowlist", allowedSenders: ["@example.com"] }),
+    cross: "not-found",
+  },
 };
 
 const BOX_CASES: Record<string, Case> = {
+  "email.send": {
+    body: () => ({ to: "someone@example.com", subject: "hi", body: "hello" }),
+    cross: "own-scope",
+  },
   "agentConfig.get": { cross: "own-scope" },
   "cronjob.list": { cross: "own-scope" },
   "cronjob.create": {
@@ -89,7 +110,10 @@ const BOX_CASES: Record<string, Case> = {
 function fillPath(path: string, f: Fixture): string {
   return path
     .replace("{boxId}", f.boxId)
-    .replace("{id}", path.includes("/cronjobs/{id}") ? f.cronjobId : f.boxId)
+    .replace(
+      "{id}",
+      path.includes("/cronjobs/{id}") ? f.cronjobId : path.includes("/emails/{id}") ? f.emailId : f.boxId,
+    )
     .replace("{key}", path.startsWith("/rpc/credentials") ? f.credentialKey : f.envKey);
 }
 
@@ -114,13 +138,27 @@ async function makeFixture(client: TestClient): Promise<Fixture> {
   expect(cron.status, JSON.stringify(cron.body)).toBe(201);
   const env = await client.post(`/rpc/box/${boxId}/env`, { key: "MY_VAR", value: "x", type: "secret" });
   expect(env.status, JSON.stringify(env.body)).toBe(201);
-  const credentialKey = `KEY_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+  // One credential per owner, recreated after a test deleted it (the per-user limit would otherwise run out).
+  const credentialKey = "FIXTURE_KEY";
   const cred = await client.post("/rpc/credentials", {
     key: credentialKey,
     value: "sk-test-0123456789abcdef",
   });
-  expect(cred.status, JSON.stringify(cred.body)).toBe(201);
-  return { boxId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey };
+  expect([201, 409], JSON.stringify(cred.body)).toContain(cred.status);
+  const emailId = newId("email");
+  await server.deps.db.insert(boxEmail).values({
+    id: emailId,
+    boxId,
+    direction: "inbound",
+    status: "failed",
+    messageId: `<${emailId}@example.com>`,
+    threadId: `<${emailId}@example.com>`,
+    fromAddress: "sender@example.com",
+    toAddresses: ["box@agents.localhost"],
+    provider: "smtp",
+    errorMessage: "box was down",
+  });
+  return { boxId, emailId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey };
 }
 
 beforeAll(async () => {
@@ -173,7 +211,11 @@ describe.each(userRoutes)("user route $name ($method $path)", (route) => {
   it("lets the owner through", async () => {
     const f = await makeFixture(owner);
     const res = await owner.request(route.method, withQuery(route, f, route.name), testCase.body?.(f));
-    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    if (testCase.ownerStatus) {
+      expect(res.status, JSON.stringify(res.body)).toBe(testCase.ownerStatus);
+    } else {
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    }
   });
 });
 

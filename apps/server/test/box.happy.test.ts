@@ -5,7 +5,7 @@ let server: TestServer;
 let client: TestClient;
 
 beforeAll(async () => {
-  server = await startTestServer({ workers: true });
+  server = await startTestServer({ workers: true, sprites: true });
   ({ client } = await signedInClient(server));
 });
 afterAll(async () => {

@@ -1,13 +1,20 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { type RunningWorkers, startWorkers } from "@vps-claude/api";
 import { MIGRATIONS_FOLDER, migrateDatabase } from "@vps-claude/db";
 import { createLogger } from "@vps-claude/logger";
+import { QUEUES } from "@vps-claude/queue";
 import { createRedis } from "@vps-claude/redis";
 import { generateEncryptionKey } from "@vps-claude/shared";
+import { createSpritesLocal, type SpritesLocal } from "@vps-claude/sprites-local";
 import pg from "pg";
+import { bundleBoxAgent } from "../../box-agent/scripts/bundle";
 import { createApp } from "../src/app";
 import { loadConfig, type ServerConfig } from "../src/config";
 import { createServerDeps, type ServerDeps } from "../src/deps";
@@ -72,6 +79,17 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
+const REPO_NODE_MODULES = fileURLToPath(new URL("../../../node_modules", import.meta.url));
+
+let bundle: Promise<string> | undefined;
+/** One box-agent bundle per test process, built into its own temp dir (test files run in parallel). */
+export function testBoxAgentBundle(): Promise<string> {
+  bundle ??= mkdtemp(join(tmpdir(), "box-agent-bundle-")).then((dir) =>
+    bundleBoxAgent(join(dir, "box-agent.mjs")),
+  );
+  return bundle;
+}
+
 export interface TestServer {
   url: string;
   publicUrl: string;
@@ -80,22 +98,51 @@ export interface TestServer {
   databaseUrl: string;
   queuePrefix: string;
   workers?: RunningWorkers;
+  spritesLocal?: SpritesLocal;
+  dataDir: string;
   close(): Promise<void>;
 }
 
 export interface StartTestServerOptions {
   env?: Record<string, string>;
   workers?: boolean;
+  /** Start a sprites-local host for this server (deploys then really create sandboxes). */
+  sprites?: boolean;
+  /** Extra environment for box-agent inside sandboxes. */
+  boxAgentEnv?: Record<string, string>;
+  /** Sprite idle time before sleeping, for sleep/wake tests. */
+  spriteIdleMs?: number;
 }
 
 /** The real server (same createApp as production) on a random port, with its own database and queue prefix. */
 export async function startTestServer({
   env = {},
   workers = false,
+  sprites = false,
+  boxAgentEnv,
+  spriteIdleMs,
 }: StartTestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const queuePrefix = `test-${randomBytes(4).toString("hex")}`;
+  const dataDir = await mkdtemp(join(tmpdir(), "vps-test-data-"));
+  const spritesToken = randomBytes(16).toString("hex");
+  const spritesLocal = sprites
+    ? await createSpritesLocal({
+        dataDir: join(dataDir, "sprites"),
+        token: spritesToken,
+        port: 0,
+        idleMs: spriteIdleMs ?? 60_000,
+        readOnlyBinds: [REPO_NODE_MODULES],
+      })
+    : undefined;
+  // Listen first: boxes need the server's real URL (SERVER_URL) in their config.
+  let handle: (request: Request) => Response | Promise<Response> = () =>
+    new Response("starting", { status: 503 });
+  const server = serve({ fetch: (request) => handle(request), port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const { port } = server.address() as AddressInfo;
   const config = loadConfig({
+    SERVER_URL: `http://127.0.0.1:${port}`,
     NODE_ENV: "test",
     DATABASE_URL: database.url,
     REDIS_URL: requireEnv("REDIS_URL"),
@@ -105,20 +152,37 @@ export async function startTestServer({
     PUBLIC_URL: "http://localhost:33001",
     AUTH_RATE_LIMIT: "off",
     LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+    SMTP_ENABLED: "off",
+    SPRITE_NAME_PREFIX: `t${randomBytes(2).toString("hex")}-`,
+    DEPLOY_HEALTH_TIMEOUT_MS: "30000",
+    ...(spritesLocal
+      ? {
+          SPRITES_API_URL: spritesLocal.url,
+          SPRITES_LOCAL_TOKEN: spritesToken,
+          BOX_AGENT_BUNDLE: await testBoxAgentBundle(),
+        }
+      : { SPRITES_API_URL: "http://127.0.0.1:9", SPRITES_LOCAL_TOKEN: spritesToken }),
     ...env,
   });
   const logger = createLogger({ name: "test-server", level: config.LOG_LEVEL });
   const deps = createServerDeps(config, logger);
+  if (boxAgentEnv) {
+    deps.runtime.boxAgentEnv = boxAgentEnv;
+  }
   const redis = createRedis(config.REDIS_URL, "producer");
   const app = createApp({ deps, redis });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  handle = app.fetch;
 
   let running: RunningWorkers | undefined;
   const workerConnection = workers ? createRedis(config.REDIS_URL, "worker") : undefined;
   if (workerConnection) {
-    running = await startWorkers({ deps, connection: workerConnection, prefix: queuePrefix });
+    running = await startWorkers({
+      deps,
+      connection: workerConnection,
+      prefix: queuePrefix,
+      runtime: deps.runtime,
+    });
   }
 
   return {
@@ -129,25 +193,25 @@ export async function startTestServer({
     databaseUrl: database.url,
     queuePrefix,
     workers: running,
+    spritesLocal,
+    dataDir,
     async close() {
       await running?.close();
       workerConnection?.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await deps.queues
-        .get("deployOrchestrator")
-        .obliterate({ force: true })
-        .catch(() => {});
-      await deps.queues
-        .get("deleteBox")
-        .obliterate({ force: true })
-        .catch(() => {});
-      await deps.queues
-        .get("triggerCronjob")
-        .obliterate({ force: true })
-        .catch(() => {});
+      await Promise.all(
+        Object.keys(QUEUES).map((key) =>
+          deps.queues
+            .get(key as keyof typeof QUEUES)
+            .obliterate({ force: true })
+            .catch(() => {}),
+        ),
+      );
       redis.disconnect();
       await deps.close();
+      await spritesLocal?.close();
       await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -60,6 +60,12 @@ describe("bad input gets a 400 naming the field", () => {
     ["empty box name", "/rpc/box", { name: "" }, "name: name must not be empty"],
     ["oversize box name", "/rpc/box", { name: "x".repeat(65) }, "name: name must be at most 64 characters"],
     ["bad skill name", "/rpc/box", { name: "ok", skills: ["Bad Skill"] }, "skills.0"],
+    [
+      "unknown skill",
+      "/rpc/box",
+      { name: "ok", skills: ["no-such-skill"] },
+      "unknown skill 'no-such-skill'; available: daily-briefing",
+    ],
     ["missing prompt", "cron", { name: "n", schedule: "* * * * *" }, "prompt"],
     [
       "bad timezone",

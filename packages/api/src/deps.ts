@@ -1,8 +1,11 @@
 import type { Auth } from "@vps-claude/auth";
 import type { Database } from "@vps-claude/db";
+import type { EmailProvider } from "@vps-claude/email";
 import type { Logger } from "@vps-claude/logger";
 import type { Queues } from "@vps-claude/queue";
 import type { Keyring } from "@vps-claude/shared";
+import type { Storage } from "@vps-claude/storage";
+import type { BoxAgentClient } from "./services/box-agent/box-agent-client";
 
 export interface ApiConfig {
   /** Box addresses are `{subdomain}@{agentsDomain}`. */
@@ -11,6 +14,22 @@ export interface ApiConfig {
   tokenPepper: string;
   /** Model boxes use unless their agent config says otherwise. */
   defaultModel: string;
+  /** The skill catalog: one folder per skill, each with a SKILL.md. */
+  skillsDir: string;
+  email: EmailConfig;
+}
+
+export interface EmailConfig {
+  /** Resend's receiving API, to fetch the content of an inbound webhook's email. */
+  resend?: { apiKey: string; baseUrl?: string };
+  /** `whsec_…`; unset → the inbound webhook answers 503. */
+  webhookSecret?: string;
+  /** Largest inbound or outbound message, attachments included. */
+  maxMessageBytes: number;
+  /** Outbound sends a box may make per rolling hour. */
+  sendsPerHour: number;
+  /** First retry delay of a delivery to a box; doubles each attempt (13 attempts ≈ 34 h at 30 s). */
+  deliveryRetryBaseMs: number;
 }
 
 /** Everything services need, built once per process and passed down explicitly. */
@@ -21,4 +40,10 @@ export interface ApiDeps {
   auth: Auth;
   logger: Logger;
   config: ApiConfig;
+  /** Attachments and generated media. */
+  storage: Storage;
+  /** Where outbound mail goes: Resend, an SMTP relay, or the local outbox. */
+  emailProvider: EmailProvider;
+  /** Calls into a box's box-agent (waking the box first). */
+  boxAgent: BoxAgentClient;
 }

@@ -150,3 +150,93 @@ export const updateAgentConfigInput = z.object({
   systemPrompt: z.string().max(50_000, "systemPrompt must be at most 50000 characters").nullable().optional(),
   mcpServers: mcpServersSchema.optional(),
 });
+
+export const emailStatusSchema = z.enum(["received", "queued", "delivered", "sent", "failed", "rejected"]);
+
+export const emailSummarySchema = z.object({
+  id: z.string(),
+  direction: z.enum(["inbound", "outbound"]),
+  status: emailStatusSchema,
+  threadId: z.string(),
+  messageId: z.string(),
+  from: z.string(),
+  to: z.array(z.string()),
+  subject: z.string(),
+  attempts: z.number(),
+  errorMessage: z.string().nullable(),
+  createdAt: z.date(),
+  deliveredAt: z.date().nullable(),
+  sentAt: z.date().nullable(),
+});
+
+export const emailDetailSchema = emailSummarySchema.extend({
+  cc: z.array(z.string()),
+  inReplyTo: z.string().nullable(),
+  references: z.array(z.string()),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  markdown: z.string().nullable(),
+  provider: z.string(),
+  providerMessageId: z.string().nullable(),
+  untrustedSender: z.boolean(),
+  attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.number() })),
+});
+
+const senderRule = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((rule) => /^@[a-z0-9.-]+\.[a-z]{2,}$/.test(rule) || z.email().safeParse(rule).success, {
+    message: "each entry must be an email address or '@domain.tld'",
+  });
+
+export const emailSettingsSchema = z.object({
+  address: z.string(),
+  senderPolicy: z.enum(["anyone", "allowlist"]),
+  allowedSenders: z.array(z.string()),
+  blockedSenders: z.array(z.string()),
+});
+
+export const updateEmailSettingsInput = z.object({
+  senderPolicy: z.enum(["anyone", "allowlist"]).optional(),
+  allowedSenders: z.array(senderRule).max(500).optional(),
+  blockedSenders: z.array(senderRule).max(500).optional(),
+});
+
+const recipientList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(",")).map((entry) => entry.trim()).filter(Boolean),
+  )
+  .pipe(z.array(z.email("each recipient must be a valid email address")).max(50, "at most 50 recipients"));
+
+export const sendEmailInput = z.object({
+  to: recipientList.refine((list) => list.length > 0, { message: "at least one recipient is required" }),
+  cc: recipientList.optional(),
+  subject: z.string().max(998, "subject must be at most 998 characters").optional(),
+  body: z.string().min(1, "body must not be empty").max(512_000, "body must be at most 500 KiB of markdown"),
+  replyToEmailId: z.string().max(100).optional(),
+});
+
+export const deployStepSchema = z.object({
+  step: z.string(),
+  label: z.string(),
+  status: z.enum(["pending", "running", "completed", "failed", "skipped"]),
+  attempt: z.number(),
+  startedAt: z.date().nullable(),
+  completedAt: z.date().nullable(),
+  durationMs: z.number().nullable(),
+  logExcerpt: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+});
+
+export const sessionRunSchema = z.object({
+  runId: z.string(),
+  sessionId: z.string().nullable(),
+  status: z.string(),
+  result: z.string().nullable(),
+  costUsd: z.number().nullable(),
+  durationMs: z.number(),
+  error: z.string().nullish(),
+  note: z.string().nullish(),
+});

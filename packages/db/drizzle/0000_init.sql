@@ -138,6 +138,7 @@ CREATE TABLE "box_deploy_step" (
 	"box_id" text NOT NULL,
 	"deploy_id" text NOT NULL,
 	"step" text NOT NULL,
+	"position" integer DEFAULT 0 NOT NULL,
 	"status" "deploy_step_status" DEFAULT 'pending' NOT NULL,
 	"attempt" integer DEFAULT 0 NOT NULL,
 	"started_at" timestamp with time zone,
@@ -162,6 +163,7 @@ CREATE TABLE "box_email" (
 	"to_addresses" text[] NOT NULL,
 	"cc_addresses" text[] DEFAULT '{}' NOT NULL,
 	"subject" text DEFAULT '' NOT NULL,
+	"body_markdown" text,
 	"text_body" text,
 	"html_body" text,
 	"attachments" jsonb DEFAULT '[]'::jsonb NOT NULL,
@@ -172,6 +174,19 @@ CREATE TABLE "box_email" (
 	"error_message" text,
 	"delivered_at" timestamp with time zone,
 	"sent_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "unrouted_email" (
+	"id" text PRIMARY KEY NOT NULL,
+	"provider" text NOT NULL,
+	"provider_message_id" text,
+	"message_id" text,
+	"from_address" text NOT NULL,
+	"to_addresses" text[] NOT NULL,
+	"subject" text DEFAULT '' NOT NULL,
+	"reason" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -241,5 +256,7 @@ CREATE INDEX "box_email_box_id_created_at_idx" ON "box_email" USING btree ("box_
 CREATE INDEX "box_email_box_id_thread_id_idx" ON "box_email" USING btree ("box_id","thread_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "box_email_box_direction_message_id_idx" ON "box_email" USING btree ("box_id","direction","message_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "box_email_provider_message_id_idx" ON "box_email" USING btree ("provider","provider_message_id") WHERE "box_email"."provider_message_id" is not null;--> statement-breakpoint
+CREATE INDEX "unrouted_email_created_at_idx" ON "unrouted_email" USING btree ("created_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "unrouted_email_provider_message_id_idx" ON "unrouted_email" USING btree ("provider","provider_message_id") WHERE "unrouted_email"."provider_message_id" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "box_env_var_box_id_key_idx" ON "box_env_var" USING btree ("box_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "user_credential_user_id_key_idx" ON "user_credential" USING btree ("user_id","key");

@@ -39,6 +39,68 @@ function job<S extends z.ZodType>(def: JobDefinition<S>): JobDefinition<S> {
   return def;
 }
 
+/** The deploy pipeline's steps: queue, attempts and per-attempt limits, in one place. */
+export const DEPLOY_STEP_JOBS = {
+  createSprite: job({
+    queue: "deployCreateSprite",
+    name: "deploy.createSprite",
+    schema: deployStepData,
+    attempts: 4,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 2 * 60_000,
+  }),
+  setupStep: job({
+    queue: "deploySetup",
+    name: "deploy.setupStep",
+    schema: deployStepData,
+    attempts: 3,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 3 * 60_000,
+  }),
+  healthCheck: job({
+    queue: "deployHealthCheck",
+    name: "deploy.healthCheck",
+    schema: deployStepData,
+    attempts: 4,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 60_000,
+  }),
+  skillsGate: job({
+    queue: "deploySkillsGate",
+    name: "deploy.skillsGate",
+    schema: deployStepData,
+    attempts: 3,
+    backoff: { type: "exponential", delay: 1_000 },
+    timeoutMs: 30_000,
+  }),
+  installSkill: job({
+    queue: "deployInstallSkill",
+    name: "deploy.installSkill",
+    schema: deployStepData.extend({ skill: z.string() }),
+    attempts: 3,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 60_000,
+  }),
+  enableAccess: job({
+    queue: "deployEnableAccess",
+    name: "deploy.enableAccess",
+    schema: deployStepData,
+    attempts: 3,
+    backoff: { type: "exponential", delay: 2_000 },
+    timeoutMs: 60_000,
+  }),
+  finalize: job({
+    queue: "deployFinalize",
+    name: "deploy.finalize",
+    schema: deployStepData,
+    attempts: 3,
+    backoff: { type: "exponential", delay: 1_000 },
+    timeoutMs: 30_000,
+  }),
+} as const;
+
+export type DeployStepKey = keyof typeof DEPLOY_STEP_JOBS;
+
 export const JOBS = {
   deployOrchestrator: job({
     queue: "deployOrchestrator",
@@ -60,8 +122,10 @@ export const JOBS = {
     queue: "deliverEmail",
     name: "email.deliver",
     schema: z.object({ emailId: z.string() }),
-    attempts: 20,
-    backoff: { type: "exponential", delay: 10_000 },
+    // 30 s doubling: the 13th attempt comes about 34 hours after the first, so a box that is down
+    // for a day still gets its mail.
+    attempts: 13,
+    backoff: { type: "exponential", delay: 30_000 },
     timeoutMs: 30_000,
   }),
   sendEmail: job({

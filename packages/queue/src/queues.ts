@@ -1,5 +1,5 @@
 import type { Redis } from "@vps-claude/redis";
-import { type JobsOptions, Queue, type QueueOptions } from "bullmq";
+import { FlowProducer, type JobsOptions, Queue, type QueueOptions } from "bullmq";
 import { JOBS, type JobData, type JobKey, QUEUES, type QueueKey } from "./catalog";
 
 export interface QueueConnection {
@@ -16,16 +16,16 @@ const DEFAULT_RETENTION: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> 
 
 export interface Queues {
   get(key: QueueKey): Queue;
-  enqueue<K extends JobKey>(
-    key: K,
-    data: JobData<K>,
-    opts?: Omit<JobsOptions, "attempts" | "backoff">,
-  ): Promise<string>;
+  enqueue<K extends JobKey>(key: K, data: JobData<K>, opts?: Omit<JobsOptions, "attempts">): Promise<string>;
+  /** The FlowProducer for DAG-shaped work (the deploy pipeline), on the same connection and prefix. */
+  flow(): FlowProducer;
+  readonly prefix: string;
   close(): Promise<void>;
 }
 
 export function createQueues({ connection, prefix }: QueueConnection): Queues {
   const queues = new Map<QueueKey, Queue>();
+  let flowProducer: FlowProducer | undefined;
   const options: QueueOptions = { connection, prefix };
 
   function get(key: QueueKey): Queue {
@@ -40,6 +40,14 @@ export function createQueues({ connection, prefix }: QueueConnection): Queues {
 
   return {
     get,
+    prefix,
+    flow() {
+      if (!flowProducer) {
+        flowProducer = new FlowProducer({ connection, prefix });
+        flowProducer.on("error", () => {});
+      }
+      return flowProducer;
+    },
     async enqueue(key, data, opts) {
       const def = JOBS[key];
       const parsed = def.schema.parse(data);
@@ -53,6 +61,7 @@ export function createQueues({ connection, prefix }: QueueConnection): Queues {
     },
     async close() {
       await Promise.all([...queues.values()].map((queue) => queue.close()));
+      await flowProducer?.close();
     },
   };
 }

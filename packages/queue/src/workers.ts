@@ -12,8 +12,16 @@ export interface CreateWorkerOptions {
   concurrency?: number;
   /** Per-attempt limit; the handler receives an AbortSignal that fires when it is reached. */
   timeoutMs: number;
-  handler: (job: Job, ctx: { logger: Logger; signal: AbortSignal }) => Promise<unknown>;
+  handler: (job: Job, ctx: JobContext) => Promise<unknown>;
   workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface JobContext {
+  logger: Logger;
+  /** Fires when the attempt reaches its time limit. */
+  signal: AbortSignal;
+  /** The worker's lock token, needed by BullMQ calls such as moveToWaitingChildren. */
+  token: string | undefined;
 }
 
 export class JobTimeoutError extends Error {
@@ -33,7 +41,7 @@ export function createWorker({
   const queueName = QUEUES[queue];
   const worker = new Worker(
     queueName,
-    async (job) => {
+    async (job, token) => {
       const jobLogger = logger.child({
         queue: queueName,
         jobId: job.id,
@@ -50,7 +58,10 @@ export function createWorker({
         }, timeoutMs);
       });
       try {
-        return await Promise.race([handler(job, { logger: jobLogger, signal: controller.signal }), timeout]);
+        return await Promise.race([
+          handler(job, { logger: jobLogger, signal: controller.signal, token }),
+          timeout,
+        ]);
       } finally {
         clearTimeout(timer);
       }

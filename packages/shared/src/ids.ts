@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   aiUsage: "usage",
   email: "email",
   emailSettings: "emailset",
+  unroutedEmail: "unrouted",
   cronjob: "cron",
   cronjobExecution: "cronexec",
   agentConfig: "agentcfg",

@@ -1,23 +1,32 @@
+import { box } from "@vps-claude/db";
 import { createWorker, JOBS } from "@vps-claude/queue";
 import type { Redis } from "@vps-claude/redis";
-import type { Worker } from "bullmq";
+import { UnrecoverableError, type Worker } from "bullmq";
+import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../deps";
 import { removeDeletedBox } from "../services/box/remove-box";
 import { reconcileCronjobSchedules } from "../services/cronjob/sync-cronjob-schedule";
-
-export interface WorkerHooks {
-  /** Tears down a box's sandbox before its rows go; absent until a sandbox provider is configured. */
-  destroySandbox?: (boxId: string) => Promise<void>;
-}
+import { triggerCronjob } from "../services/cronjob/trigger-cronjob";
+import type { DeployRuntime } from "../services/deploy/deploy-runtime";
+import {
+  deliverInboundEmail,
+  markEmailFailed,
+  noteEmailAttemptFailed,
+} from "../services/email/deliver-inbound-email";
+import { PermanentSendError, sendOutboundEmail } from "../services/email/send-outbound-email";
+import { startDeployWorkers } from "./deploy";
 
 export interface StartWorkersOptions {
   deps: ApiDeps;
   /** A worker connection (`maxRetriesPerRequest: null`). */
   connection: Redis;
   prefix: string;
-  hooks?: WorkerHooks;
+  /** The sandbox side of deploys and deletes. */
+  runtime: DeployRuntime;
   /** How often schedulers are reconciled against the cronjob table. */
   reconcileEveryMs?: number;
+  /** BullMQ lock duration for deploy steps (how soon a dead worker's step is retried). */
+  lockDurationMs?: number;
 }
 
 export interface RunningWorkers {
@@ -25,15 +34,22 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
+const isFinalAttempt = (job: { attemptsMade: number; opts: { attempts?: number } }) =>
+  job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export async function startWorkers({
   deps,
   connection,
   prefix,
-  hooks = {},
+  runtime,
   reconcileEveryMs = 60_000,
+  lockDurationMs,
 }: StartWorkersOptions): Promise<RunningWorkers> {
   const logger = deps.logger.child({ component: "workers" });
   const workers: Worker[] = [
+    ...startDeployWorkers({ deps, runtime, connection, prefix, logger, lockDurationMs }),
+
     createWorker({
       queue: "deleteBox",
       connection,
@@ -42,10 +58,85 @@ export async function startWorkers({
       timeoutMs: JOBS.deleteBox.timeoutMs,
       handler: async (job, { logger: jobLogger }) => {
         const { boxId } = JOBS.deleteBox.schema.parse(job.data);
-        await hooks.destroySandbox?.(boxId);
+        const [row] = await deps.db.select().from(box).where(eq(box.id, boxId));
+        if (row?.spriteName) {
+          await runtime.sprites.deleteSprite(row.spriteName);
+        }
         const removed = await removeDeletedBox({ db: deps.db, boxId });
-        jobLogger.info({ boxId, removed }, "box deleted");
+        await deps.storage.remove(`boxes/${boxId}`).catch(() => {});
+        jobLogger.info({ boxId, removed, sprite: row?.spriteName }, "box deleted");
         return { removed };
+      },
+    }),
+
+    createWorker({
+      queue: "deliverEmail",
+      connection,
+      prefix,
+      logger,
+      concurrency: 10,
+      timeoutMs: JOBS.deliverEmail.timeoutMs,
+      handler: async (job) => {
+        const { emailId } = JOBS.deliverEmail.schema.parse(job.data);
+        try {
+          return await deliverInboundEmail({ deps, emailId, attempt: job.attemptsMade + 1 });
+        } catch (err) {
+          if (isFinalAttempt(job)) {
+            await markEmailFailed({
+              deps,
+              emailId,
+              reason: `not delivered after ${job.attemptsMade + 1} attempts: ${messageOf(err)}`,
+            });
+          } else {
+            await noteEmailAttemptFailed({ deps, emailId, reason: messageOf(err) });
+          }
+          throw err;
+        }
+      },
+    }),
+
+    createWorker({
+      queue: "sendEmail",
+      connection,
+      prefix,
+      logger,
+      concurrency: 10,
+      timeoutMs: JOBS.sendEmail.timeoutMs,
+      handler: async (job) => {
+        const { emailId } = JOBS.sendEmail.schema.parse(job.data);
+        try {
+          return await sendOutboundEmail({ deps, emailId });
+        } catch (err) {
+          if (err instanceof PermanentSendError) {
+            await markEmailFailed({ deps, emailId, reason: err.message });
+            throw new UnrecoverableError(err.message);
+          }
+          if (isFinalAttempt(job)) {
+            await markEmailFailed({
+              deps,
+              emailId,
+              reason: `not sent after ${job.attemptsMade + 1} attempts: ${messageOf(err)}`,
+            });
+          } else {
+            await noteEmailAttemptFailed({ deps, emailId, reason: messageOf(err) });
+          }
+          throw err;
+        }
+      },
+    }),
+
+    createWorker({
+      queue: "triggerCronjob",
+      connection,
+      prefix,
+      logger,
+      concurrency: 10,
+      timeoutMs: JOBS.triggerCronjob.timeoutMs,
+      handler: async (job) => {
+        const { cronjobId } = JOBS.triggerCronjob.schema.parse(job.data);
+        // A scheduler's job carries the tick it fires for; a manual run uses the moment it was queued.
+        const tick = new Date(Number(job.opts.prevMillis ?? job.timestamp));
+        return triggerCronjob({ deps, cronjobId, scheduledFor: tick });
       },
     }),
   ];

@@ -21,6 +21,8 @@ export const boxDeployStep = pgTable(
     deployId: text("deploy_id").notNull(),
     /** orchestrator, createSprite, setupStep, healthCheck, skillsGate, installSkill:<name>, enableAccess, finalize. */
     step: text("step").notNull(),
+    /** Order of the step in its deploy's plan, for display. */
+    position: integer("position").notNull().default(0),
     status: deployStepStatus("status").notNull().default("pending"),
     attempt: integer("attempt").notNull().default(0),
     startedAt: timestamp("started_at", { withTimezone: true }),

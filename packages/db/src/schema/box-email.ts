@@ -51,6 +51,8 @@ export const boxEmail = pgTable(
     toAddresses: text("to_addresses").array().notNull(),
     ccAddresses: text("cc_addresses").array().notNull().default([]),
     subject: text("subject").notNull().default(""),
+    /** What the agent wrote (outbound): rendered into `htmlBody` and `textBody` when sent. */
+    bodyMarkdown: text("body_markdown"),
     textBody: text("text_body"),
     htmlBody: text("html_body"),
     attachments: jsonb("attachments").$type<EmailAttachmentMeta[]>().notNull().default([]),
@@ -71,6 +73,31 @@ export const boxEmail = pgTable(
     index("box_email_box_id_thread_id_idx").on(t.boxId, t.threadId),
     uniqueIndex("box_email_box_direction_message_id_idx").on(t.boxId, t.direction, t.messageId),
     uniqueIndex("box_email_provider_message_id_idx")
+      .on(t.provider, t.providerMessageId)
+      .where(sql`${t.providerMessageId} is not null`),
+  ],
+);
+
+/**
+ * Inbound mail that matched no box. Kept (not silently dropped) so an operator can see misrouted
+ * mail, and acknowledged to the provider so it is not retried forever.
+ */
+export const unroutedEmail = pgTable(
+  "unrouted_email",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider").notNull(),
+    providerMessageId: text("provider_message_id"),
+    messageId: text("message_id"),
+    fromAddress: text("from_address").notNull(),
+    toAddresses: text("to_addresses").array().notNull(),
+    subject: text("subject").notNull().default(""),
+    reason: text("reason").notNull(),
+    ...timestamps(),
+  },
+  (t) => [
+    index("unrouted_email_created_at_idx").on(t.createdAt),
+    uniqueIndex("unrouted_email_provider_message_id_idx")
       .on(t.provider, t.providerMessageId)
       .where(sql`${t.providerMessageId} is not null`),
   ],

@@ -5,6 +5,7 @@ import {
   createCronjobInput,
   cronjobSchema,
   idParam,
+  sendEmailInput,
   triggerTypeSchema,
   updateCronjobInput,
 } from "../../schemas";
@@ -16,12 +17,47 @@ import {
   toggleCronjob,
   updateCronjob,
 } from "../../services/cronjob/index";
+import { queueOutboundEmail } from "../../services/email/queue-outbound-email";
 
 const tags = ["Box API"];
 const cronjobParams = z.object({ id: idParam });
 
 /** What a box may call with its own token (X-Box-Secret), served under /box. Always scoped to that box. */
 export const boxApiRouter = {
+  email: {
+    send: boxProcedure
+      .route({
+        method: "POST",
+        path: "/email/send",
+        successStatus: 202,
+        summary: "Queue an email from this box",
+        tags,
+      })
+      .input(sendEmailInput)
+      .output(
+        z.object({
+          id: z.string(),
+          status: z.string(),
+          messageId: z.string(),
+          threadId: z.string(),
+          subject: z.string(),
+        }),
+      )
+      .handler(async ({ context, input }) => {
+        const row = await queueOutboundEmail({
+          deps: context.deps,
+          target: context.box,
+          request: { ...input, cc: input.cc ?? [] },
+        });
+        return {
+          id: row.id,
+          status: row.status,
+          messageId: row.messageId,
+          threadId: row.threadId,
+          subject: row.subject,
+        };
+      }),
+  },
   agentConfig: {
     get: boxProcedure
       .route({ method: "GET", path: "/agent-config", summary: "Agent config for a trigger type", tags })

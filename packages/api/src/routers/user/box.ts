@@ -2,6 +2,7 @@ import { z } from "zod";
 import { protectedProcedure } from "../../procedures";
 import { boxSchema, createBoxInput, idParam } from "../../schemas";
 import { createBox, deleteBox, getBox, listBoxes, redeployBox } from "../../services/box/index";
+import { listSkills } from "../../services/skills/skill-catalog";
 
 const tags = ["Boxes"];
 
@@ -44,6 +45,16 @@ export const boxRouter = {
     .output(boxSchema)
     .handler(({ context, input }) =>
       redeployBox({ deps: context.deps, userId: context.user.id, boxId: input.id }),
+    ),
+
+  skills: protectedProcedure
+    .route({ method: "GET", path: "/skills", summary: "List the skills a box can be created with", tags })
+    .output(z.array(z.object({ name: z.string(), description: z.string() })))
+    .handler(async ({ context }) =>
+      (await listSkills(context.deps.config.skillsDir)).map(({ name, description }) => ({
+        name,
+        description,
+      })),
     ),
 
   delete: protectedProcedure

@@ -2,7 +2,9 @@ import { agentConfigRouter } from "./agent-config";
 import { boxRouter } from "./box";
 import { credentialRouter } from "./credential";
 import { cronjobRouter } from "./cronjob";
+import { emailRouter } from "./email";
 import { envVarRouter } from "./env-var";
+import { deployRouter, sessionRouter } from "./session";
 
 /** Everything a signed-in user can call, served under /rpc. */
 export const userRouter = {
@@ -11,6 +13,9 @@ export const userRouter = {
   credential: credentialRouter,
   envVar: envVarRouter,
   agentConfig: agentConfigRouter,
+  email: emailRouter,
+  deploy: deployRouter,
+  session: sessionRouter,
 };
 
 export type UserRouter = typeof userRouter;

@@ -3,6 +3,7 @@ import { encryptSecret, generateBoxToken, generateSubdomain, hashBoxToken, newId
 import { count, eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, ServiceError } from "../../errors";
+import { assertKnownSkills } from "../skills/skill-catalog";
 import { type BoxDto, toBoxDto } from "./box-dto";
 import { enqueueDeploy } from "./enqueue-deploy";
 
@@ -16,6 +17,7 @@ export interface CreateBoxOptions {
 }
 
 export async function createBox({ deps, userId, name, skills }: CreateBoxOptions): Promise<BoxDto> {
+  await assertKnownSkills(deps.config.skillsDir, skills);
   const [owned] = await deps.db.select({ n: count() }).from(box).where(eq(box.userId, userId));
   if ((owned?.n ?? 0) >= MAX_BOXES_PER_USER) {
     throw new ServiceError(

@@ -1,0 +1,135 @@
+import type { Options, McpServerConfig as SdkMcpServerConfig } from "@anthropic-ai/claude-agent-sdk";
+import type { AgentConfig } from "../box-api";
+import type { BoxAgentConfig } from "../config";
+import { BOX_AGENT_MCP_SERVER, BOX_AGENT_TOOLS, qualifiedToolName } from "../mcp/tool-names";
+import { type InstalledSkill, withSkillsSection } from "./skills";
+
+/** How to start `box-agent mcp`: an absolute node path plus our own entry, since Claude's env is replaced. */
+export interface McpCommand {
+  command: string;
+  args: string[];
+}
+
+/** Variables a box's env vars may not override: they are what keeps each run isolated and quiet. */
+const RESERVED_ENV = [
+  "HOME",
+  "CLAUDE_CONFIG_DIR",
+  "CLAUDE_CODE_TMPDIR",
+  "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+] as const;
+
+/**
+ * `env` replaces the CLI's whole environment, so everything it needs is listed here. The box owner's
+ * own variables come after the platform defaults: their Anthropic credential wins over the platform's.
+ */
+export function buildClaudeEnv(
+  config: BoxAgentConfig,
+  userEnv: Record<string, string>,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: config.path,
+    LANG: "C.UTF-8",
+  };
+  if (config.anthropicBaseUrl !== undefined) {
+    env.ANTHROPIC_BASE_URL = config.anthropicBaseUrl;
+  }
+  if (config.anthropicApiKey !== undefined) {
+    env.ANTHROPIC_API_KEY = config.anthropicApiKey;
+  }
+  for (const [key, value] of Object.entries(userEnv)) {
+    if (!(RESERVED_ENV as readonly string[]).includes(key)) {
+      env[key] = value;
+    }
+  }
+  env.HOME = config.paths.home;
+  env.CLAUDE_CONFIG_DIR = config.paths.claudeConfigDir;
+  env.CLAUDE_CODE_TMPDIR = config.paths.claudeTmpDir;
+  env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
+  return env;
+}
+
+function toSdkServer(server: AgentConfig["mcpServers"][string]): SdkMcpServerConfig {
+  if (server.type === "stdio") {
+    return { type: "stdio", command: server.command, args: server.args, env: server.env };
+  }
+  return { type: server.type, url: server.url, headers: server.headers };
+}
+
+export interface ClaudeRunOptionsInput {
+  config: BoxAgentConfig;
+  agentConfig: AgentConfig;
+  userEnv: Record<string, string>;
+  /** Skills found in `~/.claude/skills` for this run; listed at the end of the system prompt. */
+  installedSkills: InstalledSkill[];
+  mcpCommand: McpCommand;
+  /** Resume this session, or start a new one under `newSessionId`. */
+  session: { resume: string } | { newSessionId: string };
+  abortController: AbortController;
+  spawnClaudeCodeProcess: NonNullable<Options["spawnClaudeCodeProcess"]>;
+}
+
+/**
+ * Every run is headless and isolated: nothing comes from settings files, only the MCP servers listed
+ * here exist, and the tool set and permissions are spelled out, since with `dontAsk` anything not
+ * allowed is silently denied.
+ */
+export function buildClaudeOptions(input: ClaudeRunOptionsInput): Options {
+  const { config, agentConfig, mcpCommand } = input;
+
+  const configured = Object.fromEntries(
+    Object.entries(agentConfig.mcpServers)
+      .filter(([name]) => name !== BOX_AGENT_MCP_SERVER)
+      .map(([name, server]) => [name, toSdkServer(server)]),
+  );
+
+  const mcpServers: Record<string, SdkMcpServerConfig> = {
+    ...configured,
+    [BOX_AGENT_MCP_SERVER]: {
+      type: "stdio",
+      command: mcpCommand.command,
+      args: mcpCommand.args,
+      env: {
+        PATH: config.path,
+        HOME: config.paths.home,
+        BOX_AGENT_HOME: config.paths.home,
+        BOX_ID: config.boxId,
+        BOX_SECRET: config.boxSecret,
+        SERVER_URL: config.serverUrl,
+      },
+      // Without this the first request can be sent before our server connects, or its tools can be
+      // deferred behind tool search; either way Claude would not see them.
+      alwaysLoad: true,
+    },
+  };
+
+  const allowedTools = [
+    ...config.builtinTools,
+    ...BOX_AGENT_TOOLS.map(qualifiedToolName),
+    // We do not know a configured server's tools up front; the server-level rule allows all of them.
+    ...Object.keys(configured).map((name) => `mcp__${name}`),
+  ];
+
+  return {
+    cwd: config.paths.home,
+    env: buildClaudeEnv(config, input.userEnv),
+    systemPrompt: withSkillsSection(agentConfig.systemPrompt, input.installedSkills, {
+      readTool: config.builtinTools.includes("Read"),
+    }),
+    model: agentConfig.model,
+    mcpServers,
+    // Keeps the box token in our server's env off the process command line.
+    mcpServersDelivery: "initialize",
+    strictMcpConfig: true,
+    settingSources: [],
+    tools: config.builtinTools,
+    allowedTools,
+    permissionMode: "dontAsk",
+    persistSession: true,
+    abortController: input.abortController,
+    spawnClaudeCodeProcess: input.spawnClaudeCodeProcess,
+    ...(config.claudeExecutable === undefined ? {} : { pathToClaudeCodeExecutable: config.claudeExecutable }),
+    ...("resume" in input.session
+      ? { resume: input.session.resume }
+      : { sessionId: input.session.newSessionId }),
+  };
+}

@@ -1,0 +1,83 @@
+import { mkdirSync } from "node:fs";
+import { serve } from "@hono/node-server";
+import { createLogger, type Logger } from "@vps-claude/logger";
+import type { McpCommand } from "./agent/claude-options";
+import { AgentRunner } from "./agent/runner";
+import { createBoxAgentApp } from "./app";
+import { BoxApiClient } from "./box-api";
+import { type BoxAgentConfig, loadConfig } from "./config";
+import { Inbox } from "./email/inbox";
+import { SessionStore } from "./session-store";
+import { VERSION } from "./version";
+
+export interface RunningDaemon {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** `box-agent serve`: the HTTP API plus the runner, until SIGTERM/SIGINT. */
+export async function runDaemon(options: {
+  mcpCommand: McpCommand;
+  config?: BoxAgentConfig;
+  logger?: Logger;
+}): Promise<RunningDaemon> {
+  const logger = options.logger ?? createLogger({ name: "box-agent" });
+  const config = options.config ?? loadConfig();
+  mkdirSync(config.paths.dataDir, { recursive: true, mode: 0o700 });
+
+  const store = SessionStore.open(config.paths.database);
+  const interrupted = store.failInterruptedRuns();
+  if (interrupted > 0) {
+    logger.warn({ runs: interrupted }, "marked runs cut off by the last shutdown as failed");
+  }
+
+  const boxApi = new BoxApiClient({ serverUrl: config.serverUrl, boxSecret: config.boxSecret });
+  const runner = new AgentRunner({ config, store, boxApi, logger, mcpCommand: options.mcpCommand });
+  const app = createBoxAgentApp({
+    boxId: config.boxId,
+    boxSecret: config.boxSecret,
+    version: VERSION,
+    startedAt: Date.now(),
+    store,
+    runner,
+    inbox: new Inbox(config.paths.inboxDir),
+    boxApi,
+    logger,
+  });
+
+  let closing: Promise<void> | undefined;
+  const server = serve({
+    fetch: async (request, env) => {
+      const response = await app.fetch(request, env);
+      // A kept-alive socket would hold server.close() open after the last answer of a shutdown.
+      if (closing !== undefined) {
+        response.headers.set("connection", "close");
+      }
+      return response;
+    },
+    port: config.port,
+    hostname: config.host,
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.once("listening", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address !== null ? address.port : config.port);
+    });
+  });
+  logger.info({ boxId: config.boxId, host: config.host, port, version: VERSION }, "box-agent listening");
+
+  const close = () => {
+    closing ??= (async () => {
+      logger.info("box-agent shutting down");
+      // Stop accepting first; in-flight requests get their (failed) run outcome once the runner aborts.
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner.shutdown();
+      await serverClosed;
+      store.close();
+      logger.info("box-agent stopped");
+    })();
+    return closing;
+  };
+  return { port, close };
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@vps-claude/logger";
+import { bundleBoxAgent } from "../scripts/bundle";
+import type { McpCommand } from "../src/agent/claude-options";
+import { type BoxAgentConfig, type ConfigFile, loadConfig } from "../src/config";
+import { type RunningDaemon, runDaemon } from "../src/serve";
+import type { FakePlatform } from "./fake-platform";
+
+/** Env vars every test box hands Claude: no retries against a failing fake, and a bounded wait. */
+export const TEST_CLAUDE_ENV = { CLAUDE_CODE_MAX_RETRIES: "0", API_TIMEOUT_MS: "20000" };
+
+export interface TestBox {
+  home: string;
+  config: BoxAgentConfig;
+  url: string;
+  /** Calls the box-agent HTTP API with the box token (or `secret`, or none when `null`). */
+  request(
+    path: string,
+    init?: { method?: string; body?: unknown; secret?: string | null },
+  ): Promise<Response>;
+  stop(): Promise<void>;
+  /** Stops the daemon and deletes the box's home. */
+  close(): Promise<void>;
+}
+
+export interface StartTestBoxOptions {
+  platform: FakePlatform;
+  anthropicUrl: string;
+  mcpCommand: McpCommand;
+  userEnv?: Record<string, string>;
+  config?: Partial<ConfigFile>;
+}
+
+/** A box home in a temp dir, configured the way the platform's SetupStep configures a sandbox. */
+export function writeBoxHome(options: {
+  platform: FakePlatform;
+  anthropicUrl: string;
+  userEnv?: Record<string, string>;
+  config?: Partial<ConfigFile>;
+}): string {
+  const home = mkdtempSync(join(tmpdir(), "box-agent-home-"));
+  const dataDir = join(home, ".box-agent");
+  mkdirSync(dataDir, { mode: 0o700 });
+  const config: ConfigFile = {
+    port: 0,
+    host: "127.0.0.1",
+    boxId: options.platform.boxId,
+    boxSecret: options.platform.boxSecret,
+    serverUrl: options.platform.url,
+    anthropicApiKey: "sk-ant-test-key",
+    anthropicBaseUrl: options.anthropicUrl,
+    ...options.config,
+  };
+  writeFileSync(join(dataDir, "config.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
+  writeFileSync(join(dataDir, "env.json"), JSON.stringify({ ...TEST_CLAUDE_ENV, ...options.userEnv }), {
+    mode: 0o600,
+  });
+  return home;
+}
+
+export async function startTestBox(options: StartTestBoxOptions): Promise<TestBox> {
+  const home = writeBoxHome(options);
+  const config = loadConfig({ BOX_AGENT_HOME: home, PATH: process.env.PATH });
+  let daemon: RunningDaemon | undefined = await runDaemon({
+    config,
+    mcpCommand: options.mcpCommand,
+    logger: createLogger({ name: "box-agent-test", level: process.env.LOG_LEVEL ?? "silent" }),
+  });
+  const url = `http://127.0.0.1:${daemon.port}`;
+  const stop = async () => {
+    await daemon?.close();
+    daemon = undefined;
+  };
+  return {
+    home,
+    config,
+    url,
+    request(path, init = {}) {
+      const secret = init.secret === undefined ? config.boxSecret : init.secret;
+      return fetch(`${url}${path}`, {
+        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+        headers: {
+          ...(secret === null ? {} : { "x-box-secret": secret }),
+          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+    },
+    stop,
+    async close() {
+      await stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Builds the real bundle into a temp dir and returns the command that starts its MCP server, so the
+ * Claude runs in tests exercise what a sandbox gets. `box-agent mcp` needs no external packages.
+ */
+export async function buildTestBundle(): Promise<{ dir: string; bundle: string; mcpCommand: McpCommand }> {
+  const dir = mkdtempSync(join(tmpdir(), "box-agent-bundle-"));
+  const bundle = await bundleBoxAgent(join(dir, "box-agent.mjs"));
+  return { dir, bundle, mcpCommand: { command: process.execPath, args: [bundle, "mcp"] } };
+}

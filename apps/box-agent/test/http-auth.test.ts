@@ -1,0 +1,128 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@vps-claude/logger";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentRunner } from "../src/agent/runner";
+import { createBoxAgentApp } from "../src/app";
+import { BoxApiClient } from "../src/box-api";
+import { loadConfig } from "../src/config";
+import { Inbox } from "../src/email/inbox";
+import { SessionStore } from "../src/session-store";
+
+const SECRET = "0123456789abcdef".repeat(4);
+let home: string;
+let store: SessionStore;
+let app: ReturnType<typeof createBoxAgentApp>;
+
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), "box-agent-auth-"));
+  const config = loadConfig({
+    BOX_AGENT_HOME: home,
+    BOX_ID: "box_auth",
+    BOX_SECRET: SECRET,
+    // Nothing listens there: a request that got past auth and started a run would fail loudly.
+    SERVER_URL: "http://127.0.0.1:9",
+  });
+  store = SessionStore.open(config.paths.database);
+  const logger = createLogger({ name: "box-agent-test", level: "silent" });
+  const boxApi = new BoxApiClient({ serverUrl: config.serverUrl, boxSecret: config.boxSecret });
+  const runner = new AgentRunner({
+    config,
+    store,
+    logger,
+    boxApi,
+    mcpCommand: { command: process.execPath, args: [] },
+  });
+  app = createBoxAgentApp({
+    boxId: config.boxId,
+    boxSecret: config.boxSecret,
+    version: "test",
+    startedAt: Date.now(),
+    store,
+    runner,
+    inbox: new Inbox(config.paths.inboxDir),
+    boxApi,
+    logger,
+  });
+});
+
+afterAll(() => {
+  store.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+const PROTECTED: Array<[method: string, path: string, body?: unknown]> = [
+  ["GET", "/sessions/list"],
+  ["POST", "/sessions/send", { contextId: "c", message: "hi" }],
+  ["POST", "/cron/trigger", { cronjobId: "cron_1", name: "n", prompt: "p" }],
+  ["POST", "/email/receive", { id: "email_1" }],
+  ["GET", "/email/list"],
+  ["GET", "/email/email_1"],
+  ["POST", "/email/email_1/read"],
+  ["POST", "/email/send", { to: ["a@example.com"], subject: "s", body: "b" }],
+  ["GET", "/no-such-route"],
+];
+
+function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
+  return app.request(path, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+describe("box-agent HTTP auth", () => {
+  it("serves /health without a token", async () => {
+    const res = await call("GET", "/health");
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ ok: true, boxId: "box_auth", version: "test" });
+    expect(typeof body.uptime).toBe("number");
+  });
+
+  it.each(PROTECTED)("rejects %s %s without a token", async (method, path, body) => {
+    const res = await call(method, path, {}, body);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      code: "UNAUTHORIZED",
+      message: "missing or wrong x-box-secret header",
+    });
+    expect(existsSync(join(home, ".inbox")), "nothing reaches the inbox").toBe(false);
+  });
+
+  it.each(PROTECTED)("rejects %s %s with a wrong token", async (method, path, body) => {
+    for (const wrong of [SECRET.replace(/.$/, "0"), SECRET.slice(0, 10), `${SECRET}00`, ""]) {
+      const res = await call(method, path, { "x-box-secret": wrong }, body);
+      expect(res.status, `token '${wrong}'`).toBe(401);
+    }
+  });
+
+  it("accepts the box token", async () => {
+    const res = await call("GET", "/sessions/list", { "X-Box-Secret": SECRET });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sessions: [] });
+  });
+
+  it("answers invalid bodies with 400 and a message naming the field, without starting a run", async () => {
+    const headers = { "x-box-secret": SECRET };
+    const missing = await call("POST", "/sessions/send", headers, { contextId: "c" });
+    expect(missing.status).toBe(400);
+    const body = (await missing.json()) as { code: string; message: string };
+    expect(body.code).toBe("BAD_REQUEST");
+    expect(body.message).toContain("message");
+
+    const badType = await call("POST", "/sessions/send", headers, {
+      contextType: "chat",
+      contextId: "c",
+      message: "m",
+    });
+    expect(badType.status).toBe(400);
+
+    const notJson = await app.request("/cron/trigger", { method: "POST", headers, body: "{" });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { message: string }).message).toBe("the request body must be JSON");
+
+    expect(store.listContexts()).toEqual([]);
+  });
+});

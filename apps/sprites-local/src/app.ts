@@ -1,0 +1,67 @@
+import { Hono } from "hono";
+import { bearerMatches } from "./auth.js";
+import type { AppContext, AppEnv } from "./context.js";
+import { ApiError, FsError } from "./errors.js";
+import { checkpointRoutes } from "./routes/checkpoints.js";
+import { execHttpRoutes } from "./routes/exec.js";
+import { fsRoutes } from "./routes/fs.js";
+import { serviceRoutes } from "./routes/services.js";
+import { spriteRoutes } from "./routes/sprites.js";
+
+/** The REST part of the Sprites API (WebSocket exec and the sprite URL proxy live in server.ts). */
+export function createApp(ctx: AppContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/health", (c) => c.json({ ok: true }));
+
+  app.use("/v1/*", async (c, next) => {
+    if (!bearerMatches(c.req.header("authorization"), ctx.token)) {
+      throw new ApiError("unauthorized", "missing or invalid API token (send Authorization: Bearer <token>)");
+    }
+    await next();
+  });
+
+  // Work on a sprite wakes it; the record endpoints (/v1/sprites/:name) deliberately do not.
+  app.use("/v1/sprites/:name/*", async (c, next) => {
+    const sprite = ctx.registry.get(c.req.param("name"));
+    c.set("sprite", sprite);
+    sprite.wake();
+    try {
+      await next();
+    } finally {
+      sprite.touch();
+    }
+  });
+
+  app.route("/v1/sprites", spriteRoutes(ctx));
+  app.route("/v1/sprites/:name/exec", execHttpRoutes());
+  app.route("/v1/sprites/:name/fs", fsRoutes());
+  app.route("/v1/sprites/:name/services", serviceRoutes());
+  app.route("/v1/sprites/:name", checkpointRoutes(ctx));
+
+  app.notFound((c) =>
+    c.json(
+      new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toJSON(),
+      404,
+    ),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return c.json(error.toJSON(), error.status);
+    }
+    if (error instanceof FsError) {
+      return c.json(error.toJSON(), error.status);
+    }
+    ctx.logger.error(
+      { err: error, method: c.req.method, path: new URL(c.req.url).pathname },
+      "request failed",
+    );
+    return c.json(
+      new ApiError("internal_error", "internal error in sprites-local; see its log").toJSON(),
+      500,
+    );
+  });
+
+  return app;
+}

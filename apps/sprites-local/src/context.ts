@@ -1,0 +1,18 @@
+import type { Logger } from "@vps-claude/logger";
+import type { ManagedSprite } from "./managed-sprite.js";
+import type { SpriteRegistry } from "./registry.js";
+import type { SpriteStore } from "./store.js";
+
+export interface AppContext {
+  token: string;
+  organization: string;
+  registry: SpriteRegistry;
+  store: SpriteStore;
+  logger: Logger;
+  /** The sprite URL; only known once the server listens (port 0 picks a free port). */
+  spriteUrl(name: string): string;
+}
+
+export interface AppEnv {
+  Variables: { sprite: ManagedSprite };
+}

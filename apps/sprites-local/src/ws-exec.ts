@@ -1,0 +1,154 @@
+import type { IncomingMessage } from "node:http";
+import http from "node:http";
+import type { Duplex } from "node:stream";
+import type { WebSocket, WebSocketServer } from "ws";
+import { bearerMatches } from "./auth.js";
+import type { AppContext } from "./context.js";
+import { ApiError } from "./errors.js";
+import { type ExecParams, ExecSession, normalizeSignal, parseExecParams, StreamId } from "./exec.js";
+import type { ManagedSprite } from "./managed-sprite.js";
+
+const EXEC_PATH = /^\/v1\/sprites\/([^/]+)\/exec\/?$/;
+/** Stop reading the command's output while this much is queued for a slow client. */
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+function reject(socket: Duplex, error: ApiError): void {
+  const body = JSON.stringify(error.toJSON());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? "Error"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Handles `GET /v1/sprites/{name}/exec` upgrades; returns false when the request is not an exec upgrade. */
+export function handleExecUpgrade(
+  ctx: AppContext,
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): boolean {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  if (!url.pathname.startsWith("/v1/")) {
+    return false;
+  }
+  if (!bearerMatches(req.headers.authorization, ctx.token)) {
+    reject(
+      socket,
+      new ApiError("unauthorized", "missing or invalid API token (send Authorization: Bearer <token>)"),
+    );
+    return true;
+  }
+  const match = EXEC_PATH.exec(url.pathname);
+  if (!match?.[1]) {
+    reject(socket, new ApiError("not_found", `no WebSocket endpoint at ${url.pathname}`));
+    return true;
+  }
+  const sprite = ctx.registry.find(decodeURIComponent(match[1]));
+  if (!sprite) {
+    reject(socket, new ApiError("not_found", `sprite '${decodeURIComponent(match[1])}' not found`));
+    return true;
+  }
+  let params: ExecParams;
+  try {
+    params = parseExecParams(url);
+  } catch (error) {
+    reject(socket, error instanceof ApiError ? error : new ApiError("invalid_request", "bad exec request"));
+    return true;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => runExec(ctx, sprite, params, ws));
+  return true;
+}
+
+function runExec(ctx: AppContext, sprite: ManagedSprite, params: ExecParams, ws: WebSocket): void {
+  const release = sprite.hold();
+  let session: ExecSession;
+  const paused = { value: false };
+  const resumeWhenDrained = () => {
+    if (paused.value && ws.bufferedAmount < HIGH_WATER_BYTES) {
+      paused.value = false;
+      session.child.stdout?.resume();
+      session.child.stderr?.resume();
+    }
+  };
+  try {
+    sprite.wake();
+    session = new ExecSession(sprite, params, (stream, data) => {
+      if (ws.readyState !== ws.OPEN) {
+        return;
+      }
+      // TTY output is the raw terminal byte stream; otherwise every frame carries its stream id.
+      const frame = params.tty ? data : Buffer.concat([Buffer.from([stream]), data]);
+      ws.send(frame, { binary: true }, resumeWhenDrained);
+      if (ws.bufferedAmount > HIGH_WATER_BYTES && !paused.value) {
+        paused.value = true;
+        session.child.stdout?.pause();
+        session.child.stderr?.pause();
+      }
+    });
+  } catch (error) {
+    ctx.logger.warn({ err: error, sprite: sprite.name }, "exec failed to start");
+    ws.close(1011, error instanceof Error ? error.message.slice(0, 100) : "exec failed");
+    release();
+    return;
+  }
+
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) {
+      let message: { type?: unknown; signal?: unknown; cols?: unknown; rows?: unknown };
+      try {
+        message = JSON.parse(data.toString("utf8")) as typeof message;
+      } catch {
+        return;
+      }
+      if (message.type === "signal") {
+        const signal = normalizeSignal(message.signal);
+        if (signal) {
+          session.signal(signal);
+        }
+      } else if (
+        message.type === "resize" &&
+        typeof message.cols === "number" &&
+        typeof message.rows === "number"
+      ) {
+        session.resize(message.cols, message.rows);
+      }
+      return;
+    }
+    if (params.tty) {
+      session.writeStdin(data);
+      return;
+    }
+    if (data[0] === StreamId.stdin) {
+      session.writeStdin(data.subarray(1));
+    } else if (data[0] === StreamId.stdinEof) {
+      session.endStdin();
+    }
+  });
+
+  let finished = false;
+  ws.on("close", () => {
+    if (!finished) {
+      // The client went away before the command ended: nothing can read its output any more.
+      session.kill();
+    }
+  });
+  ws.on("error", () => session.kill());
+
+  void session.exited.then((code) => {
+    finished = true;
+    release();
+    if (ws.readyState !== ws.OPEN) {
+      return;
+    }
+    if (params.tty) {
+      // TTY clients take the exit status from the close code.
+      ws.close(code === 0 ? 1000 : 4000 + Math.min(code, 255), `exit ${code}`);
+      return;
+    }
+    ws.send(Buffer.from([StreamId.exit, code & 0xff]), { binary: true }, () => {
+      if (ws.readyState === ws.OPEN) {
+        ws.close(1000, "");
+      }
+    });
+  });
+}

@@ -1,0 +1,25 @@
+import Link from "next/link";
+import { SignOutButton } from "./sign-out-button";
+
+export function SiteHeader({ email }: { email: string | null }) {
+  return (
+    <header className="site-header">
+      <div className="container site-header-inner">
+        <Link href="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            ▣
+          </span>
+          VPS Claude
+        </Link>
+        {email ? (
+          <div className="site-header-user">
+            <span className="user-email" data-testid="user-email" title={email}>
+              {email}
+            </span>
+            <SignOutButton />
+          </div>
+        ) : null}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,398 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = path.resolve(webDir, "../..");
+const serverEntry = path.join(repoRoot, "apps/server/src/main.ts");
+const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+/** Set to a directory to keep a screenshot of each step (useful when this test fails). */
+const screenshotDir = process.env.WEB_TEST_SCREENSHOTS;
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+const services: Service[] = [];
+
+function start(name: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Service {
+  // detached: the child leads its own process group, so next-server grandchildren die with it.
+  const child = spawn(process.execPath, args, {
+    ...options,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const service: Service = { name, child, output: [] };
+  const keep = (chunk: Buffer) => {
+    service.output.push(chunk.toString());
+    if (service.output.length > 200) {
+      service.output.shift();
+    }
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  services.push(service);
+  return service;
+}
+
+function outputOf(service: Service): string {
+  return `--- ${service.name} output (tail) ---\n${service.output.join("").slice(-4000)}`;
+}
+
+async function stop(service: Service): Promise<void> {
+  const { child } = service;
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  signalGroup("SIGTERM");
+  const timer = setTimeout(() => signalGroup("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+  // Grandchildren may outlive the leader; make sure none of the group is left.
+  signalGroup("SIGKILL");
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, service: Service, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = "no answer yet";
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`${service.name} exited with code ${service.child.exitCode}\n${outputOf(service)}`);
+    }
+    try {
+      const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(5000) });
+      if (response.status < 500) {
+        return;
+      }
+      lastProblem = `status ${response.status}`;
+    } catch (error) {
+      lastProblem = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(
+    `${service.name} did not answer ${url} within ${timeoutMs} ms (${lastProblem})\n${outputOf(service)}`,
+  );
+}
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      newest = Math.max(newest, newestSourceMtime(full));
+    } else if (!/\.test\.tsx?$/.test(entry.name)) {
+      newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function buildIsFresh(): boolean {
+  const buildId = path.join(webDir, ".next/BUILD_ID");
+  if (!existsSync(buildId)) {
+    return false;
+  }
+  const newestSource = Math.max(
+    newestSourceMtime(path.join(webDir, "src")),
+    ...["next.config.ts", "package.json", "tsconfig.json"].map(
+      (file) => statSync(path.join(webDir, file)).mtimeMs,
+    ),
+  );
+  return statSync(buildId).mtimeMs > newestSource;
+}
+
+/**
+ * Builds the dashboard unless `.next/BUILD_ID` is newer than every source file. Another build of the
+ * same directory (the runner, a second test run) holds Next's build lock; then wait for it and look again.
+ */
+async function ensureBuilt(): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (!buildIsFresh()) {
+    const build = start("next build", [nextBin, "build"], {
+      cwd: webDir,
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    const code = await new Promise<number | null>((resolve) => build.child.once("exit", resolve));
+    if (code === 0) {
+      return;
+    }
+    const lockedByAnotherBuild = /process is already running/.test(build.output.join(""));
+    if (!lockedByAnotherBuild || Date.now() > deadline) {
+      throw new Error(`next build failed with code ${code}\n${outputOf(build)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+function requireEnv(name: "DATABASE_URL" | "REDIS_URL"): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: the test global setup provides it (or export it to run this file alone)`,
+    );
+  }
+  return value;
+}
+
+const databaseName = `web_test_${randomBytes(6).toString("hex")}`;
+let adminUrl = "";
+let redisUrl = "";
+let databaseCreated = false;
+let browser: Browser | undefined;
+let webUrl = "";
+
+async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The server's queues live under QUEUE_PREFIX = databaseName; leave nothing behind in the shared Redis. */
+async function deleteQueueKeys(): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${databaseName}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) {
+        await redis.del(...keys);
+      }
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's browser with 'apt-get install -y chromium'`);
+  }
+  adminUrl = requireEnv("DATABASE_URL");
+  redisUrl = requireEnv("REDIS_URL");
+
+  await withAdminClient((client) => client.query(`CREATE DATABASE "${databaseName}"`));
+  databaseCreated = true;
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${databaseName}`;
+
+  const [serverPort, webPort] = [await freePort(), await freePort()];
+  const serverUrl = `http://127.0.0.1:${serverPort}`;
+  webUrl = `http://localhost:${webPort}`;
+
+  const builtDashboard = ensureBuilt();
+  const server = start("api server", ["--import", "tsx", serverEntry], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PORT: String(serverPort),
+      HOST: "127.0.0.1",
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: databaseName,
+      BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
+      ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      PUBLIC_URL: webUrl,
+      SERVER_URL: serverUrl,
+      SERVER_ROLE: "all",
+      LOG_LEVEL: "warn",
+      // Several sign-ups and sign-ins from one address within seconds would trip the limiter.
+      AUTH_RATE_LIMIT: "off",
+    },
+  });
+  await builtDashboard;
+  const web = start("next start", [nextBin, "start", "-p", String(webPort), "-H", "127.0.0.1"], {
+    cwd: webDir,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", SERVER_URL: serverUrl },
+  });
+  await Promise.all([
+    waitForHttp(`${serverUrl}/health`, server, 90_000),
+    waitForHttp(`http://127.0.0.1:${webPort}/sign-in`, web, 60_000),
+  ]);
+
+  // Playwright gives the browser a fresh, temporary user-data-dir and removes it on close.
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  if (screenshotDir) {
+    mkdirSync(screenshotDir, { recursive: true });
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await Promise.all(services.map(stop));
+  if (databaseCreated) {
+    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+  }
+  if (redisUrl) {
+    await deleteQueueKeys();
+  }
+}, 60_000);
+
+async function snap(page: Page, name: string): Promise<void> {
+  if (screenshotDir) {
+    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+  }
+}
+
+async function signUp(page: Page, name: string, email: string, password: string): Promise<void> {
+  await page.goto(`${webUrl}/sign-up`);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(`${webUrl}/`);
+}
+
+/** A page in its own browser context: no cookies shared with other tests. */
+async function openPage(): Promise<Page> {
+  if (!browser) {
+    throw new Error("the browser did not start");
+  }
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  return context.newPage();
+}
+
+describe("dashboard in a browser", () => {
+  const password = "correct horse battery";
+  const boxName = "Research assistant";
+
+  it("signs up, creates a box, sees it listed, opens it, and deletes it", async () => {
+    const page = await openPage();
+    const email = `ann-${randomBytes(4).toString("hex")}@example.com`;
+
+    await page.goto(`${webUrl}/`);
+    await page.waitForURL(/\/sign-in$/);
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.waitForURL(/\/sign-up$/);
+
+    await page.getByLabel("Name").fill("Ann Example");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByTestId("auth-error").textContent()).toMatch(/at least 8 characters/);
+    await snap(page, "01-sign-up-error");
+
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${webUrl}/`);
+    await page.getByTestId("boxes-empty").waitFor();
+    expect(await page.getByTestId("user-email").textContent()).toBe(email);
+    await snap(page, "02-empty");
+
+    await page.getByLabel("Box name").fill(boxName);
+    await page.getByRole("button", { name: "Create box", exact: true }).click();
+    const item = page.getByTestId("box-item").filter({ hasText: boxName });
+    await item.waitFor();
+    expect(await item.getAttribute("data-box-id")).toMatch(/^box_/);
+    expect(await item.getByTestId("box-email").textContent()).toMatch(/^research-assistant-[a-z0-9]{4}@/);
+    expect(await item.getByTestId("box-status").getAttribute("data-status")).toMatch(
+      /^(pending|deploying|running|error)$/,
+    );
+    await snap(page, "03-created");
+
+    // Rendered on the server this time, from the cookie the proxy passed back.
+    await page.reload();
+    await item.waitFor();
+
+    await item.getByTestId("box-name").click();
+    await page.waitForURL(/\/boxes\/box_/);
+    expect(await page.getByTestId("box-detail-name").textContent()).toBe(boxName);
+    expect(await page.getByTestId("box-detail-email").textContent()).toMatch(
+      /^research-assistant-[a-z0-9]{4}@/,
+    );
+    await snap(page, "04-detail");
+    await page.getByRole("link", { name: "Boxes" }).first().click();
+    await page.waitForURL(`${webUrl}/`);
+
+    await item.getByRole("button", { name: `Delete ${boxName}` }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    await snap(page, "05-confirm-delete");
+    await dialog.getByRole("button", { name: "Delete box" }).click();
+    // The worker removes the box in the background; the list polls until it is gone.
+    await item.waitFor({ state: "detached", timeout: 60_000 });
+    await page.getByTestId("boxes-empty").waitFor();
+    await snap(page, "06-deleted");
+    await page.context().close();
+  }, 120_000);
+
+  it("signs out, says when an email is taken or a password is wrong, and signs back in", async () => {
+    const page = await openPage();
+    const ownEmail = `bob-${randomBytes(4).toString("hex")}@example.com`;
+    await signUp(page, "Bob Example", ownEmail, password);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.goto(`${webUrl}/boxes/box_unknown`);
+    await page.waitForURL(/\/sign-in\?next=%2Fboxes%2Fbox_unknown$/);
+
+    await page.goto(`${webUrl}/sign-up`);
+    await page.getByLabel("Name").fill("Someone Else");
+    await page.getByLabel("Email").fill(ownEmail);
+    await page.getByLabel("Password").fill("another password");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByTestId("auth-error").textContent()).toMatch(/already exists/);
+
+    await page.getByRole("link", { name: "Sign in" }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.getByLabel("Email").fill(ownEmail);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => page.getByTestId("auth-error").textContent()).toBe("Wrong email or password.");
+    await snap(page, "07-wrong-password");
+
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${webUrl}/`);
+    expect(await page.getByTestId("user-email").textContent()).toBe(ownEmail);
+    await page.context().close();
+  }, 60_000);
+});

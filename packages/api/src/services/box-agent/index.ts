@@ -1,0 +1,2 @@
+export * from "./box-agent-client";
+export * from "./sprites-box-agent-client";

@@ -1,0 +1,66 @@
+import type { boxEmail } from "@vps-claude/db";
+
+type EmailRow = typeof boxEmail.$inferSelect;
+
+export interface EmailSummaryDto {
+  id: string;
+  direction: EmailRow["direction"];
+  status: EmailRow["status"];
+  threadId: string;
+  messageId: string;
+  from: string;
+  to: string[];
+  subject: string;
+  attempts: number;
+  errorMessage: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  sentAt: Date | null;
+}
+
+export interface EmailDetailDto extends EmailSummaryDto {
+  cc: string[];
+  inReplyTo: string | null;
+  references: string[];
+  text: string | null;
+  html: string | null;
+  markdown: string | null;
+  provider: string;
+  providerMessageId: string | null;
+  untrustedSender: boolean;
+  attachments: { filename: string; contentType: string; size: number }[];
+}
+
+export function toEmailSummary(row: EmailRow): EmailSummaryDto {
+  return {
+    id: row.id,
+    direction: row.direction,
+    status: row.status,
+    threadId: row.threadId,
+    messageId: row.messageId,
+    from: row.fromAddress,
+    to: row.toAddresses,
+    subject: row.subject,
+    attempts: row.attempts,
+    errorMessage: row.errorMessage,
+    createdAt: row.createdAt,
+    deliveredAt: row.deliveredAt,
+    sentAt: row.sentAt,
+  };
+}
+
+export function toEmailDetail(row: EmailRow): EmailDetailDto {
+  return {
+    ...toEmailSummary(row),
+    cc: row.ccAddresses,
+    inReplyTo: row.inReplyTo,
+    references: row.references,
+    text: row.textBody,
+    html: row.htmlBody,
+    markdown: row.bodyMarkdown,
+    provider: row.provider,
+    providerMessageId: row.providerMessageId,
+    untrustedSender: row.untrustedSender,
+    attachments: row.attachments.map(({ filename, contentType, size }) => ({ filename, contentType, size })),
+  };
+}

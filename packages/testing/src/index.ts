@@ -1,0 +1,10 @@
+export * from "./anthropic/index";
+export * from "./elevenlabs";
+export * from "./fal";
+export * from "./google-speech";
+export type { FakeFailure, FakeHttpServer, FakeResponse, RecordedRequest } from "./http";
+export { startFakeHttpServer } from "./http";
+export * from "./media";
+export * from "./replicate";
+export * from "./resend";
+export * from "./svix";
