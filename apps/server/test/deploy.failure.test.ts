@@ -6,7 +6,13 @@ import { fileURLToPath } from "node:url";
 import { box, boxDeployStep } from "@vps-claude/db";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { signedInClient, startTestServer, type TestClient, type TestServer, testBoxAgentBundle } from "./harness";
+import {
+  signedInClient,
+  startTestServer,
+  type TestClient,
+  type TestServer,
+  testBoxAgentBundle,
+} from "./harness";
 
 const SERVER_MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
@@ -43,7 +49,12 @@ async function stepRow(server: TestServer, boxId: string, step: string) {
 }
 
 async function waitForBox(server: TestServer, id: string, statuses: string[], timeout = 90_000) {
-  await expect.poll(async () => statuses.includes(String((await boxRow(server, id))?.status)), { timeout, interval: 200 }).toBe(true);
+  await expect
+    .poll(async () => statuses.includes(String((await boxRow(server, id))?.status)), {
+      timeout,
+      interval: 200,
+    })
+    .toBe(true);
   return boxRow(server, id);
 }
 
@@ -56,11 +67,18 @@ async function createBox(client: TestClient, name: string) {
 describe("deploy failures", () => {
   it("retries a step that fails, and finishes once the cause is gone", async () => {
     const missingBundle = join(await mkdtemp(join(tmpdir(), "late-bundle-")), "box-agent.mjs");
-    const { server, client } = await setup({ workers: true, sprites: true, env: { BOX_AGENT_BUNDLE: missingBundle } });
+    const { server, client } = await setup({
+      workers: true,
+      sprites: true,
+      env: { BOX_AGENT_BUNDLE: missingBundle },
+    });
     const id = await createBox(client, "flaky");
 
     await expect
-      .poll(async () => (await stepRow(server, id, "setupStep"))?.errorMessage ?? "", { timeout: 30_000, interval: 100 })
+      .poll(async () => (await stepRow(server, id, "setupStep"))?.errorMessage ?? "", {
+        timeout: 30_000,
+        interval: 100,
+      })
       .toContain("attempt 1 of 3 failed: the box-agent bundle is missing");
     await copyFile(await testBoxAgentBundle(), missingBundle);
 
@@ -112,7 +130,10 @@ describe("deploy failures", () => {
       LOG_LEVEL: "warn",
     };
     const startWorker = () => {
-      const child = spawn(process.execPath, ["--import", "tsx", SERVER_MAIN], { env: workerEnv, stdio: "ignore" });
+      const child = spawn(process.execPath, ["--import", "tsx", SERVER_MAIN], {
+        env: workerEnv,
+        stdio: "ignore",
+      });
       children.push(child);
       return child;
     };
@@ -120,7 +141,10 @@ describe("deploy failures", () => {
     const first = startWorker();
     const id = await createBox(client, "survivor");
     await expect
-      .poll(async () => (await stepRow(server, id, "createSprite"))?.status ?? "", { timeout: 60_000, interval: 50 })
+      .poll(async () => (await stepRow(server, id, "createSprite"))?.status ?? "", {
+        timeout: 60_000,
+        interval: 50,
+      })
       .toMatch(/running|completed/);
     first.kill("SIGKILL");
     await new Promise((resolve) => first.once("exit", resolve));
@@ -136,7 +160,10 @@ describe("deploy failures", () => {
     const { server, client } = await setup({ workers: true, sprites: true });
     const id = await createBox(client, "short-lived");
     await expect
-      .poll(async () => (await stepRow(server, id, "createSprite"))?.status ?? "", { timeout: 30_000, interval: 50 })
+      .poll(async () => (await stepRow(server, id, "createSprite"))?.status ?? "", {
+        timeout: 30_000,
+        interval: 50,
+      })
       .toMatch(/running|completed/);
     expect((await client.delete(`/rpc/box/${id}`)).status).toBe(200);
     await expect.poll(async () => (await boxRow(server, id)) === undefined, { timeout: 30_000 }).toBe(true);

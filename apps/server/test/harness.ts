@@ -18,6 +18,7 @@ import { bundleBoxAgent } from "../../box-agent/scripts/bundle";
 import { createApp } from "../src/app";
 import { loadConfig, type ServerConfig } from "../src/config";
 import { createServerDeps, type ServerDeps } from "../src/deps";
+import { startSmtpListener } from "../src/smtp";
 
 function requireEnv(name: "DATABASE_URL" | "REDIS_URL"): string {
   const value = process.env[name];
@@ -100,6 +101,7 @@ export interface TestServer {
   workers?: RunningWorkers;
   spritesLocal?: SpritesLocal;
   dataDir: string;
+  smtpPort?: number;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,8 @@ export interface StartTestServerOptions {
   boxAgentEnv?: Record<string, string>;
   /** Sprite idle time before sleeping, for sleep/wake tests. */
   spriteIdleMs?: number;
+  /** Start the inbound SMTP listener on a free port. */
+  smtp?: boolean;
 }
 
 /** The real server (same createApp as production) on a random port, with its own database and queue prefix. */
@@ -121,6 +125,7 @@ export async function startTestServer({
   sprites = false,
   boxAgentEnv,
   spriteIdleMs,
+  smtp = false,
 }: StartTestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const queuePrefix = `test-${randomBytes(4).toString("hex")}`;
@@ -174,6 +179,10 @@ export async function startTestServer({
   const app = createApp({ deps, redis });
   handle = app.fetch;
 
+  const smtpListener = smtp
+    ? await startSmtpListener({ deps, host: "127.0.0.1", port: 0, maxBytes: config.EMAIL_MAX_BYTES, logger })
+    : undefined;
+
   let running: RunningWorkers | undefined;
   const workerConnection = workers ? createRedis(config.REDIS_URL, "worker") : undefined;
   if (workerConnection) {
@@ -195,7 +204,9 @@ export async function startTestServer({
     workers: running,
     spritesLocal,
     dataDir,
+    smtpPort: smtpListener?.port,
     async close() {
+      await smtpListener?.close();
       await running?.close();
       workerConnection?.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,4 +1,10 @@
-import { type ApiDeps, fetchResendInbound, receiveInboundEmail } from "@vps-claude/api";
+import {
+  type ApiDeps,
+  fetchResendInbound,
+  InboundTooLargeError,
+  receiveInboundEmail,
+  recordUnroutedEmail,
+} from "@vps-claude/api";
 import { Hono } from "hono";
 import { Webhook, WebhookVerificationError } from "svix";
 import type { AppEnv } from "../app";
@@ -38,10 +44,12 @@ export function createWebhookRoutes(deps: ApiDeps) {
         "svix-signature": c.req.header("svix-signature") ?? "",
       }) as EmailReceivedEvent;
     } catch (err) {
-      const reason = err instanceof WebhookVerificationError ? err.message : "invalid payload";
-      c.get("logger").warn({ reason }, "inbound webhook rejected");
-      // A signed body that is not JSON fails inside verify too; either way nothing is stored.
-      return c.json({ code: "UNAUTHORIZED", message: `webhook signature rejected: ${reason}` }, 401);
+      if (err instanceof WebhookVerificationError) {
+        c.get("logger").warn({ reason: err.message }, "inbound webhook rejected");
+        return c.json({ code: "UNAUTHORIZED", message: `webhook signature rejected: ${err.message}` }, 401);
+      }
+      // Correctly signed but not JSON: nothing to store, and retrying will not fix it.
+      return c.json({ code: "BAD_REQUEST", message: "webhook body is not valid JSON" }, 400);
     }
     if (event.type !== "email.received") {
       return c.json({ ignored: event.type }, 200);
@@ -59,6 +67,18 @@ export function createWebhookRoutes(deps: ApiDeps) {
         maxBytes: deps.config.email.maxMessageBytes,
       });
     } catch (err) {
+      if (err instanceof InboundTooLargeError) {
+        await recordUnroutedEmail({
+          deps,
+          provider: "resend",
+          providerMessageId: emailId,
+          from: "",
+          to: [],
+          subject: "",
+          reason: err.message,
+        });
+        return c.json({ received: false, reason: err.message }, 200);
+      }
       c.get("logger").error({ err, emailId }, "could not fetch inbound email from Resend");
       return c.json(
         { code: "UPSTREAM_ERROR", message: "could not fetch the email from Resend; retry later" },

@@ -6,6 +6,11 @@ export class InboundFetchError extends Error {
   override name = "InboundFetchError";
 }
 
+/** The email is larger than we accept: retrying cannot help, so it is recorded and acknowledged. */
+export class InboundTooLargeError extends Error {
+  override name = "InboundTooLargeError";
+}
+
 function header(headers: Record<string, string> | null, name: string): string | undefined {
   if (!headers) {
     return undefined;
@@ -37,6 +42,10 @@ export async function fetchResendInbound({
       `Resend receiving API refused email ${emailId}: ${error?.message ?? "no data"}`,
     );
   }
+  const bodyBytes = Buffer.byteLength(email.text ?? "") + Buffer.byteLength(email.html ?? "");
+  if (bodyBytes > maxBytes) {
+    throw new InboundTooLargeError(`email ${emailId} is larger than the ${maxBytes}-byte limit`);
+  }
   const attachments: InboundMessage["attachments"] = [];
   if (email.attachments.length > 0) {
     const { data: list, error: listError } = await resend.emails.receiving.attachments.list({ emailId });
@@ -45,11 +54,11 @@ export async function fetchResendInbound({
         `Resend attachments API refused email ${emailId}: ${listError?.message ?? "no data"}`,
       );
     }
-    let total = 0;
+    let total = bodyBytes;
     for (const attachment of list.data) {
       total += attachment.size;
       if (total > maxBytes) {
-        throw new InboundFetchError(`email ${emailId} attachments exceed ${maxBytes} bytes`);
+        throw new InboundTooLargeError(`email ${emailId} is larger than the ${maxBytes}-byte limit`);
       }
       const response = await fetch(attachment.download_url);
       if (!response.ok) {

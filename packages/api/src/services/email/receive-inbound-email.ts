@@ -38,6 +38,42 @@ export interface InboundResult {
   unrouted: boolean;
 }
 
+/** Mail we accept from the provider but cannot hand to a box: kept for the operator, never retried. */
+export async function recordUnroutedEmail({
+  deps,
+  provider,
+  providerMessageId,
+  messageId,
+  from,
+  to,
+  subject,
+  reason,
+}: {
+  deps: Pick<ApiDeps, "db" | "logger">;
+  provider: string;
+  providerMessageId: string;
+  messageId?: string;
+  from: string;
+  to: string[];
+  subject: string;
+  reason: string;
+}) {
+  await deps.db
+    .insert(unroutedEmail)
+    .values({
+      id: newId("unroutedEmail"),
+      provider,
+      providerMessageId,
+      messageId: messageId ?? null,
+      fromAddress: from,
+      toAddresses: to,
+      subject,
+      reason,
+    })
+    .onConflictDoNothing();
+  deps.logger.warn({ to, provider, reason }, "inbound email not routed to a box");
+}
+
 /** Finds the box for an address at our domain: `subdomain@domain`, tolerating `subdomain+tag@` and any case. */
 export async function findBoxForAddress(deps: Pick<ApiDeps, "db" | "config">, address: string) {
   const recipient = normalizeRecipient(address);
