@@ -35,10 +35,10 @@ afterAll(async () => {
   await resend?.close();
 });
 
-async function postWebhook(body: string, headers: Record<string, string>) {
+async function postWebhook(body: string, headers: { [name: string]: string } | object) {
   const res = await fetch(`${server.url}/webhooks/inbound-email`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", ...(headers as Record<string, string>) },
     body,
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
