@@ -81,6 +81,8 @@ const schema = z.object({
   BOX_AGENT_BUNDLE: z
     .string()
     .default(fileURLToPath(new URL("../../box-agent/dist/box-agent.mjs", import.meta.url))),
+  /** box-agent's port inside a Fly sprite (sprites-local picks a free one per sandbox). */
+  BOX_AGENT_PORT: z.coerce.number().int().min(1).max(65535).default(33002),
   /** node inside a sprite; on sprites-local the host's own node. */
   BOX_AGENT_NODE: optional,
   /** NODE_PATH inside a sprite; on sprites-local the host's node_modules (read-only in the sandbox). */

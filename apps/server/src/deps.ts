@@ -39,7 +39,7 @@ function createRuntime(config: ServerConfig, sprites: SpritesClient): DeployRunt
     },
     nodeCommand: config.BOX_AGENT_NODE ?? (local ? process.execPath : "node"),
     nodePath: config.BOX_AGENT_NODE_PATH ?? (local ? REPO_NODE_MODULES : undefined),
-    boxAgentPort: local ? "auto" : 33002,
+    boxAgentPort: local ? "auto" : config.BOX_AGENT_PORT,
     boxAgentHost: local ? "127.0.0.1" : "0.0.0.0",
     serverUrlForBoxes: config.SERVER_URL,
     anthropic: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
