@@ -65,6 +65,7 @@ const USER_CASES: Record<string, Case> = {
   "cronjob.delete": { cross: "not-found" },
   "cronjob.toggle": { body: () => ({}), cross: "not-found" },
   "cronjob.executions": { cross: "not-found" },
+  "cronjob.run": { cross: "not-found" },
   "credential.list": { cross: "own-scope" },
   "credential.create": { body: () => ({ key: "NEW_KEY", value: "new-secret-value" }), cross: "own-scope" },
   "credential.update": { body: () => ({ value: "rotated-secret-value" }), cross: "not-found" },

@@ -156,6 +156,57 @@ describe("a box comes alive", () => {
     expect(sessions.sessions.find((s) => s.contextId === "chat")?.sessionId).toBe(res.body.sessionId);
   });
 
+  it("runs a cronjob tick in the cronjob's own session and records it", async () => {
+    const cronjobs = (await client.get(`/rpc/box/${boxId}/cronjobs`)).body as unknown as { id: string }[];
+    const cronjobId = String(cronjobs[0]?.id);
+    const run = await client.post(`/rpc/box/${boxId}/cronjobs/${cronjobId}/run`);
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    let executions: {
+      status: string;
+      durationMs: number | null;
+      sessionId: string | null;
+      errorMessage: string | null;
+    }[] = [];
+    await expect
+      .poll(
+        async () => {
+          executions = (await client.get(`/rpc/box/${boxId}/cronjobs/${cronjobId}/executions`))
+            .body as unknown as typeof executions;
+          return executions[0]?.status;
+        },
+        { timeout: 60_000, interval: 300 },
+      )
+      .toMatch(/completed|failed/);
+    expect(executions[0], JSON.stringify(executions[0])).toMatchObject({ status: "completed" });
+    expect(executions[0]?.durationMs).toBeGreaterThan(0);
+    const cronRequest = fake
+      .messageRequests()
+      .find((r) => r.conversation.lastUserText()?.includes("Summarize my inbox"));
+    expect(cronRequest, "the cron prompt reached Claude").toBeDefined();
+    expect(cronRequest?.sessionId).toBe(executions[0]?.sessionId);
+
+    // A disabled cronjob's tick is still recorded, as failed with the reason.
+    await client.post(`/rpc/box/${boxId}/cronjobs/${cronjobId}/toggle`, { enabled: false });
+    await client.post(`/rpc/box/${boxId}/cronjobs/${cronjobId}/run`);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await client.get(`/rpc/box/${boxId}/cronjobs/${cronjobId}/executions`))
+              .body as unknown as unknown[]
+          ).length,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(2);
+    const latest = (
+      (await client.get(`/rpc/box/${boxId}/cronjobs/${cronjobId}/executions`))
+        .body as unknown as typeof executions
+    )[0];
+    expect(latest).toMatchObject({ status: "failed", errorMessage: "cronjob is disabled" });
+  });
+
   it("deletes the box and its sandbox", async () => {
     const { box } = await import("@vps-claude/db");
     const [target] = await server.deps.db.select().from(box).where(eq(box.id, boxId));

@@ -13,6 +13,7 @@ import {
   deleteCronjob,
   listCronjobExecutions,
   listCronjobs,
+  runCronjobNow,
   toggleCronjob,
   updateCronjob,
 } from "../../services/cronjob/index";
@@ -87,6 +88,21 @@ export const cronjobRouter = {
         enabled: input.enabled,
       }),
     ),
+
+  run: ownedBoxProcedure
+    .route({
+      method: "POST",
+      path: "/box/{boxId}/cronjobs/{id}/run",
+      successStatus: 202,
+      summary: "Run a cronjob now (recorded like a scheduled run)",
+      tags,
+    })
+    .input(cronjobParams)
+    .output(z.object({ queued: z.literal(true) }))
+    .handler(async ({ context, input }) => {
+      await runCronjobNow({ deps: context.deps, boxId: context.box.id, cronjobId: input.id });
+      return { queued: true as const };
+    }),
 
   executions: ownedBoxProcedure
     .route({

@@ -177,3 +177,22 @@ export async function listCronjobExecutions({
     .orderBy(desc(boxCronjobExecution.createdAt), desc(boxCronjobExecution.id))
     .limit(limit);
 }
+
+/** Queues one run of the cronjob outside its schedule; it is recorded like any tick. */
+export async function runCronjobNow({
+  deps,
+  boxId,
+  cronjobId,
+}: {
+  deps: ApiDeps;
+  boxId: string;
+  cronjobId: string;
+}) {
+  await getCronjob(deps, boxId, cronjobId);
+  try {
+    await deps.queues.enqueue("triggerCronjob", { cronjobId });
+  } catch (err) {
+    deps.logger.error({ err, cronjobId }, "could not queue a cronjob run");
+    throw new ServiceError("SERVICE_UNAVAILABLE", "the job queue is unavailable; try again shortly");
+  }
+}
