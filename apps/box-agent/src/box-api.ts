@@ -157,7 +157,11 @@ export class BoxApiClient {
     return { status: response.status, contentType: response.headers.get("content-type") ?? undefined, text };
   }
 
-  private async call(method: string, path: string, body: unknown): Promise<{ response: Response; text: string }> {
+  private async call(
+    method: string,
+    path: string,
+    body: unknown,
+  ): Promise<{ response: Response; text: string }> {
     const what = `${method} ${path.split("?")[0]}`;
     try {
       const response = await fetch(`${this.serverUrl}${path}`, {

@@ -3,9 +3,10 @@ import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { type FakeAnthropic, startFakeAnthropic } from "@vps-claude/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeAnthropic, startFakeAnthropic } from "../../../packages/testing/src/anthropic/index";
 import type { RunOutcome } from "../src/agent/runner";
+import { inboundEmail } from "./emails";
 import { type FakePlatform, startFakePlatform } from "./fake-platform";
 import { buildTestBundle, writeBoxHome } from "./harness";
 
@@ -100,6 +101,20 @@ describe("the box-agent bundle", () => {
       status: "completed",
       result: "bundled: hi from the sandbox",
     });
+
+    const email = inboundEmail();
+    const received = await fetch(`${url}/email/receive`, {
+      method: "POST",
+      headers: {
+        "x-box-secret": platform.boxSecret,
+        "content-type": "application/json",
+        "idempotency-key": email.id,
+      },
+      body: JSON.stringify(email),
+    });
+    expect(received.status, await received.clone().text()).toBe(202);
+    const listed = await fetch(`${url}/email/list`, { headers: { "x-box-secret": platform.boxSecret } });
+    expect(await listed.json()).toMatchObject({ emails: [{ id: email.id, read: false }] });
 
     child.kill("SIGTERM");
     const { code, stderr } = await exited;

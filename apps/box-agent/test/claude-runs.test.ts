@@ -1,12 +1,13 @@
-import { readdirSync, readlinkSync, rmSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type AnthropicConversation,
   type AnthropicReply,
   anthropicReply,
   type FakeAnthropic,
   startFakeAnthropic,
-} from "../../../packages/testing/src/anthropic/index";
+} from "@vps-claude/testing";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { McpCommand } from "../src/agent/claude-options";
 import type { RunOutcome } from "../src/agent/runner";
 import { BOX_AGENT_TOOLS, qualifiedToolName } from "../src/mcp/tool-names";
@@ -212,12 +213,32 @@ describe("box-agent runs with the real Claude Code CLI", () => {
     );
   });
 
-  it("tells Claude that email is not available yet", async () => {
+  it("lets Claude send a new email through the platform's box API", async () => {
     const outcome = await send({ contextId: "chat-6", message: "EMAIL my friend" });
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
+    const request = platform.requests.find((r) => r.method === "POST" && r.path === "/box/email/send");
+    expect(request?.headers["x-box-secret"]).toBe(platform.boxSecret);
+    expect(request?.body).toEqual({ to: ["friend@example.com"], subject: "Hi", body: "Hello **there**" });
     const result = fake.messageRequests().at(-1)?.conversation.lastToolResult("email_send");
-    expect(result?.isError).toBe(true);
-    expect(result?.text).toContain("not available yet: sending email");
+    expect(result?.isError, result?.text).toBe(false);
+    expect(result?.text).toContain('Email queued for sending: email_out1 "Hi" to friend@example.com');
+  });
+
+  it("lists the skills installed in the box at the end of the system prompt", async () => {
+    const skillDir = join(box.home, ".claude", "skills", "note-keeper");
+    mkdirSync(skillDir, { recursive: true });
+    writeFileSync(
+      join(skillDir, "SKILL.md"),
+      "---\nname: note-keeper\ndescription: Keep durable notes in ~/notes/.\n---\n\n# Note keeper\n",
+    );
+    const outcome = await send({ contextId: "chat-12", message: "hello" });
+    expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
+    const system = fake.messageRequests().at(-1)?.conversation.system ?? "";
+    expect(system).toContain("You are the agent of a test box (session).");
+    expect(system).toContain(
+      `## Skills installed in this box\n\n- note-keeper: Keep durable notes in ~/notes/. (instructions: ${join(skillDir, "SKILL.md")} — read it with the Read tool before using the skill)`,
+    );
+    expect(system.indexOf("Skills installed")).toBeGreaterThan(system.indexOf("You are the agent"));
   });
 
   it("records a failed run with the API's reason", async () => {

@@ -126,14 +126,20 @@ export async function startFakePlatform(
     }
     const to = isRecord(body) ? recipients(body.to) : undefined;
     if (!isRecord(body) || to === undefined || to.length === 0) {
-      return { status: 400, body: { code: "BAD_REQUEST", message: "to: at least one recipient is required" } };
+      return {
+        status: 400,
+        body: { code: "BAD_REQUEST", message: "to: at least one recipient is required" },
+      };
     }
     if (typeof body.body !== "string" || body.body === "") {
       return { status: 400, body: { code: "BAD_REQUEST", message: "body must not be empty" } };
     }
     const cc = body.cc === undefined ? [] : recipients(body.cc);
     if (cc === undefined) {
-      return { status: 400, body: { code: "BAD_REQUEST", message: "cc: each recipient must be a valid email address" } };
+      return {
+        status: 400,
+        body: { code: "BAD_REQUEST", message: "cc: each recipient must be a valid email address" },
+      };
     }
     const replyToEmailId = typeof body.replyToEmailId === "string" ? body.replyToEmailId : null;
     const parent = replyToEmailId === null ? undefined : knownEmails.get(replyToEmailId);
@@ -148,7 +154,10 @@ export async function startFakePlatform(
     if (subject === "") {
       return {
         status: 400,
-        body: { code: "BAD_REQUEST", message: "subject: a new email needs a subject (replies may leave it out)" },
+        body: {
+          code: "BAD_REQUEST",
+          message: "subject: a new email needs a subject (replies may leave it out)",
+        },
       };
     }
     const n = sentEmails.length + 1;

@@ -18,7 +18,7 @@ export interface TestBox {
   /** Calls the box-agent HTTP API with the box token (or `secret`, or none when `null`). */
   request(
     path: string,
-    init?: { method?: string; body?: unknown; secret?: string | null },
+    init?: { method?: string; body?: unknown; secret?: string | null; headers?: Record<string, string> },
   ): Promise<Response>;
   stop(): Promise<void>;
   /** Stops the daemon and deletes the box's home. */
@@ -84,6 +84,7 @@ export async function startTestBox(options: StartTestBoxOptions): Promise<TestBo
         headers: {
           ...(secret === null ? {} : { "x-box-secret": secret }),
           ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+          ...init.headers,
         },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });

@@ -298,3 +298,27 @@ export async function signedInClient(server: TestServer) {
   const user = await client.signUp();
   return { client, user };
 }
+
+/** Polls until `check` returns a value `accept` likes (for hooks, where expect.poll is not allowed). */
+export async function waitFor<T>(
+  check: () => Promise<T>,
+  accept: (value: T) => boolean,
+  {
+    timeout = 60_000,
+    interval = 200,
+    what = "condition",
+  }: { timeout?: number; interval?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeout;
+  let last: T = await check();
+  while (!accept(last)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeout} ms waiting for ${what}; last value: ${JSON.stringify(last)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+    last = await check();
+  }
+  return last;
+}

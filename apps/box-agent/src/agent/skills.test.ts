@@ -25,7 +25,10 @@ describe("installed skills", () => {
       "web-research",
       "---\nname: web-research\ndescription: Research a question on the web, cite sources.\n---\n\n# Web research\n",
     );
-    installSkill("daily-briefing", '---\nname: "daily-briefing"\ndescription: >\n  Compose a short\n  daily briefing.\n---\n');
+    installSkill(
+      "daily-briefing",
+      '---\nname: "daily-briefing"\ndescription: >\n  Compose a short\n  daily briefing.\n---\n',
+    );
     installSkill("no-front-matter", "# Just instructions\n");
     mkdirSync(join(skillsDir, "empty-folder"));
     mkdirSync(join(skillsDir, ".hidden"));
@@ -38,7 +41,12 @@ describe("installed skills", () => {
         description: "Compose a short daily briefing.",
         file: join(skillsDir, "daily-briefing", "SKILL.md"),
       },
-      { dir: "no-front-matter", name: "no-front-matter", description: "", file: join(skillsDir, "no-front-matter", "SKILL.md") },
+      {
+        dir: "no-front-matter",
+        name: "no-front-matter",
+        description: "",
+        file: join(skillsDir, "no-front-matter", "SKILL.md"),
+      },
       {
         dir: "web-research",
         name: "web-research",

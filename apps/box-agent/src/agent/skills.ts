@@ -1,5 +1,6 @@
 import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { oneLine } from "../text";
 
 export interface InstalledSkill {
   /** The folder's name under `~/.claude/skills`. */
@@ -75,12 +76,6 @@ export function parseSkillFrontMatter(text: string): { name?: string; descriptio
   return { name: fields.name, description: fields.description };
 }
 
-function oneLine(text: string, max: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
-}
-
 /**
  * The skills the platform installed (`<skillsDir>/<name>/SKILL.md`), by name. Cheap enough to call
  * for every run, so a skill installed while the daemon runs is offered from the next run on.
@@ -120,7 +115,9 @@ export function skillsPromptSection(skills: InstalledSkill[], options: { readToo
   if (skills.length === 0) {
     return "";
   }
-  const how = options.readTool ? "read it with the Read tool before using the skill" : "read it before using the skill";
+  const how = options.readTool
+    ? "read it with the Read tool before using the skill"
+    : "read it before using the skill";
   const lines = skills.map((skill) => {
     const description = skill.description === "" ? "" : `: ${skill.description}`;
     return `- ${skill.name}${description} (instructions: ${skill.file} — ${how})`;
@@ -128,7 +125,11 @@ export function skillsPromptSection(skills: InstalledSkill[], options: { readToo
   return `## Skills installed in this box\n\n${lines.join("\n")}`;
 }
 
-export function withSkillsSection(systemPrompt: string, skills: InstalledSkill[], options: { readTool: boolean }): string {
+export function withSkillsSection(
+  systemPrompt: string,
+  skills: InstalledSkill[],
+  options: { readTool: boolean },
+): string {
   const section = skillsPromptSection(skills, options);
   if (section === "") {
     return systemPrompt;

@@ -14,7 +14,11 @@ export function isEmailId(value: string): boolean {
   return EMAIL_ID_PATTERN.test(value);
 }
 
-const headerText = z.string().max(10_000);
+/**
+ * Generous bounds: a refused delivery is retried until the platform gives up, so an odd but real email
+ * (hundreds of recipients, a long References chain) must pass; the platform already capped its size.
+ */
+const headerText = z.string().max(100_000);
 
 /**
  * What the platform's delivery worker POSTs to `/email/receive`, and what `~/.inbox/{id}.json` holds.
@@ -26,10 +30,10 @@ export const inboundEmailSchema = z.object({
   /** The Message-ID of the thread's first email; one thread is one Claude session. */
   threadId: z.string().min(1).max(2000),
   inReplyTo: z.string().max(2000).nullable().default(null),
-  references: z.array(z.string().max(2000)).max(500).default([]),
-  from: headerText.min(1),
-  to: z.array(headerText).max(1000).default([]),
-  cc: z.array(headerText).max(1000).default([]),
+  references: z.array(z.string().max(2000)).max(10_000).default([]),
+  from: headerText,
+  to: z.array(headerText).max(10_000).default([]),
+  cc: z.array(headerText).max(10_000).default([]),
   subject: headerText.default(""),
   text: z.string().nullable().default(null),
   html: z.string().nullable().default(null),
@@ -41,7 +45,7 @@ export const inboundEmailSchema = z.object({
         size: z.number().int().min(0),
       }),
     )
-    .max(500)
+    .max(10_000)
     .default([]),
   receivedAt: z.iso.datetime({ offset: true, error: "receivedAt must be an ISO 8601 date-time" }),
   /** Set by the platform when the sender is not on the box's allowlist. */

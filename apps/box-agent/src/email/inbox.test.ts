@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -89,7 +98,17 @@ describe("Inbox", () => {
 
   it("lets no id but the strict shape reach the filesystem", () => {
     writeFileSync(join(home, "secret.json"), JSON.stringify(inboundEmail({ id: "secret" })));
-    for (const id of ["../secret", "..", "a/b", "%2e%2e", "Email_1", "email_1.json", "", "x".repeat(81), "a\u0000b"]) {
+    for (const id of [
+      "../secret",
+      "..",
+      "a/b",
+      "%2e%2e",
+      "Email_1",
+      "email_1.json",
+      "",
+      "x".repeat(81),
+      "a\u0000b",
+    ]) {
       expect(() => inbox.get(id), id).toThrow(InvalidEmailIdError);
       expect(() => inbox.markRead(id), id).toThrow(InvalidEmailIdError);
       expect(() => inbox.save(inboundEmail({ id })), id).toThrow(InvalidEmailIdError);

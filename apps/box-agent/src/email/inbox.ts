@@ -186,7 +186,9 @@ export class Inbox {
     }
     const parsed = inboundEmailSchema.safeParse(json);
     if (!parsed.success) {
-      throw new Error(`the stored file of email ${id} is not a valid email: ${z.prettifyError(parsed.error)}`);
+      throw new Error(
+        `the stored file of email ${id} is not a valid email: ${z.prettifyError(parsed.error)}`,
+      );
     }
     return parsed.data;
   }

@@ -1,3 +1,4 @@
+import { oneLine } from "../text";
 import type { InboundEmail } from "./inbound-email";
 
 /** How much of a body goes into a prompt or a tool result; the file on disk keeps all of it. */
@@ -15,10 +16,11 @@ export function neutraliseDelimiters(text: string): string {
 
 /** One header line: no line breaks or control characters the sender could use to fake structure. */
 function headerLine(text: string, max = 500): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").trim();
-  const cut = flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
-  return neutraliseDelimiters(cut);
+  return neutraliseDelimiters(oneLine(text, max));
+}
+
+function sender(email: Pick<InboundEmail, "from">, max: number): string {
+  return email.from.trim() === "" ? "(no sender address)" : headerLine(email.from, max);
 }
 
 const NAMED_ENTITIES: Record<string, string> = {
@@ -57,7 +59,8 @@ function decodeEntities(text: string): string {
   // One pass, so "&amp;lt;" becomes "&lt;" and not "<".
   return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (entity, body: string) => {
     if (body.startsWith("#")) {
-      const code = body[1] === "x" || body[1] === "X" ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
+      const code =
+        body[1] === "x" || body[1] === "X" ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
       return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
     }
     return NAMED_ENTITIES[body.toLowerCase()] ?? entity;
@@ -74,14 +77,19 @@ export function htmlToText(html: string): string {
     .replace(/<(script|style|head|title|template|noscript|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, "")
     // Source line breaks are spaces in HTML; the tags below decide where lines break.
     .replace(/\s+/g, " ")
-    .replace(/<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a\s*>/gi, (_m, _q, href: string, inner) => {
-      const label = String(inner).replace(/<[^>]*>/g, "").trim();
-      const target = decodeEntities(href.trim());
-      if (!/^(https?:|mailto:)/i.test(target) || label === "" || decodeEntities(label) === target) {
-        return label === "" ? target : label;
-      }
-      return `${label} (${target})`;
-    })
+    .replace(
+      /<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a\s*>/gi,
+      (_m, _q, href: string, inner) => {
+        const label = String(inner)
+          .replace(/<[^>]*>/g, "")
+          .trim();
+        const target = decodeEntities(href.trim());
+        if (!/^(https?:|mailto:)/i.test(target) || label === "" || decodeEntities(label) === target) {
+          return label === "" ? target : label;
+        }
+        return `${label} (${target})`;
+      },
+    )
     .replace(/<br\s*\/?>/gi, "\n")
     .replace(/<li\b[^>]*>/gi, "\n- ")
     .replace(new RegExp(`</?(?:${BLOCK_TAGS})\\b[^>]*>`, "gi"), "\n")
@@ -136,7 +144,7 @@ export function renderUntrustedEmail(
 ): RenderedEmail {
   const maxBodyChars = options.maxBodyChars ?? MAX_BODY_CHARS;
   const body = emailBody(email);
-  const lines = [`<${TAG} id="${email.id}">`, `From: ${headerLine(email.from)}`];
+  const lines = [`<${TAG} id="${email.id}">`, `From: ${sender(email, 500)}`];
   if (email.to.length > 0) {
     lines.push(`To: ${headerLine(email.to.join(", "), 2000)}`);
   }
@@ -148,7 +156,10 @@ export function renderUntrustedEmail(
   lines.push(`Thread: ${headerLine(email.threadId)}`);
   if (email.attachments.length > 0) {
     const names = email.attachments
-      .map((file) => `${headerLine(file.filename, 200)} (${headerLine(file.contentType, 100)}, ${formatSize(file.size)})`)
+      .map(
+        (file) =>
+          `${headerLine(file.filename, 200)} (${headerLine(file.contentType, 100)}, ${formatSize(file.size)})`,
+      )
       .join("; ");
     lines.push(`Attachments (contents not available in the box): ${names}`);
   }
@@ -190,7 +201,7 @@ const UNTRUSTED_SENDER_WARNING =
 export function inboundEmailPrompt(email: InboundEmail, options: { maxBodyChars?: number } = {}): string {
   const { block, truncationNote } = renderUntrustedEmail(email, options);
   const parts = [
-    `A new email arrived at this box's address from ${headerLine(email.from, 320)} (email id: ${email.id}).`,
+    `A new email arrived at this box's address from ${sender(email, 320)} (email id: ${email.id}).`,
     UNTRUSTED_RULES,
   ];
   if (email.untrustedSender) {
@@ -209,7 +220,10 @@ export function inboundEmailPrompt(email: InboundEmail, options: { maxBodyChars?
 }
 
 /** The answer of the `email_read` tool. */
-export function emailReadResult(email: InboundEmail, state: { read: boolean; markedAsRead: boolean }): string {
+export function emailReadResult(
+  email: InboundEmail,
+  state: { read: boolean; markedAsRead: boolean },
+): string {
   const { block, truncationNote } = renderUntrustedEmail(email);
   let status = "unread; still in the inbox";
   if (state.markedAsRead) {
@@ -240,7 +254,7 @@ export function emailListLine(summary: {
 }): string {
   const flags = summary.untrustedSender ? " [sender not on the allowlist]" : "";
   return (
-    `- ${summary.id} | ${summary.receivedAt} | from ${headerLine(summary.from, 200)} | ` +
+    `- ${summary.id} | ${summary.receivedAt} | from ${sender(summary, 200)} | ` +
     `subject: ${headerLine(summary.subject, 200)} | thread ${headerLine(summary.threadId, 200)}${flags}`
   );
 }

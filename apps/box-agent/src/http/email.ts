@@ -60,14 +60,23 @@ export function emailRoutes({ inbox, runner, boxApi, logger }: EmailRoutesDeps):
       );
     }
     const { duplicate } = receiveInboundEmail({ inbox, runner, logger, email });
-    return duplicate ? c.json({ id: email.id, duplicate: true }, 200) : c.json({ id: email.id, accepted: true }, 202);
+    return duplicate
+      ? c.json({ id: email.id, duplicate: true }, 200)
+      : c.json({ id: email.id, accepted: true }, 202);
   });
 
   app.get("/list", (c) => {
     const { archived, limit } = parseQuery(c, listSchema);
     const emails = inbox
       .list({ archived, limit })
-      .map(({ id, from, subject, receivedAt, threadId, read }) => ({ id, from, subject, receivedAt, threadId, read }));
+      .map(({ id, from, subject, receivedAt, threadId, read }) => ({
+        id,
+        from,
+        subject,
+        receivedAt,
+        threadId,
+        read,
+      }));
     return c.json({ emails });
   });
 

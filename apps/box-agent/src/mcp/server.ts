@@ -37,7 +37,10 @@ const cronjobIdSchema = z
 
 const recipientsSchema = z.union([
   z.email({ error: "each recipient must be a plain email address, e.g. ada@example.com" }),
-  z.array(z.email({ error: "each recipient must be a plain email address, e.g. ada@example.com" })).min(1).max(50),
+  z
+    .array(z.email({ error: "each recipient must be a plain email address, e.g. ada@example.com" }))
+    .min(1)
+    .max(50),
 ]);
 
 function asList(value: string | string[]): string[] {
@@ -190,7 +193,9 @@ export function createBoxAgentMcpServer({ api, inbox, version }: CreateBoxAgentM
     async ({ id, markAsRead = true }) => {
       const stored = inbox.get(id);
       if (stored === undefined) {
-        return errorResult(`email_read failed: no email ${id} in the inbox or its archive; email_list shows the ids.`);
+        return errorResult(
+          `email_read failed: no email ${id} in the inbox or its archive; email_list shows the ids.`,
+        );
       }
       let markedAsRead = false;
       if (markAsRead && !stored.read) {
