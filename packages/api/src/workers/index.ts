@@ -60,7 +60,19 @@ export async function startWorkers({
         const { boxId } = JOBS.deleteBox.schema.parse(job.data);
         const [row] = await deps.db.select().from(box).where(eq(box.id, boxId));
         if (row?.spriteName) {
-          await runtime.sprites.deleteSprite(row.spriteName);
+          try {
+            await runtime.sprites.deleteSprite(row.spriteName);
+          } catch (err) {
+            // The rows stay until the sandbox is gone, so nothing is orphaned; the owner sees why it is slow.
+            const final = isFinalAttempt(job);
+            await deps.db
+              .update(box)
+              .set({
+                errorMessage: `Removing the sandbox failed: ${messageOf(err)}; ${final ? "delete the box again to retry" : "retrying"}`,
+              })
+              .where(eq(box.id, boxId));
+            throw err;
+          }
         }
         const removed = await removeDeletedBox({ db: deps.db, boxId });
         await deps.storage.remove(`boxes/${boxId}`).catch(() => {});

@@ -28,7 +28,8 @@ export async function deleteBox({
     throw new ServiceError("NOT_FOUND", `box '${boxId}' was not found`);
   }
   try {
-    await deps.queues.enqueue("deleteBox", { boxId }, { jobId: `delete-${boxId}` });
+    // A fresh job per request: deleting again after a teardown that gave up starts it over.
+    await deps.queues.enqueue("deleteBox", { boxId }, { jobId: `delete-${boxId}-${Date.now()}` });
   } catch (err) {
     deps.logger.error({ err, boxId }, "could not queue box deletion");
     throw new ServiceError("SERVICE_UNAVAILABLE", "the job queue is unavailable; try deleting again shortly");
