@@ -39,4 +39,24 @@ describe("boxes", () => {
     expect(deleted.body.status).toBe("deleting");
     await expect.poll(async () => (await client.get(`/rpc/box/${id}`)).status, { timeout: 10_000 }).toBe(404);
   });
+
+  it("pages the list newest first", async () => {
+    const { client: fresh } = await signedInClient(server);
+    const ids: string[] = [];
+    for (const name of ["one", "two", "three"]) {
+      ids.push(String((await fresh.post("/rpc/box", { name })).body.id));
+    }
+    const first = (await fresh.get("/rpc/box?limit=2")).body as unknown as { id: string }[];
+    expect(first.map((b) => b.id)).toEqual([ids[2], ids[1]]);
+    const second = (await fresh.get(`/rpc/box?limit=2&before=${first[1]?.id}`)).body as unknown as { id: string }[];
+    expect(second.map((b) => b.id)).toEqual([ids[0]]);
+    expect((await fresh.get("/rpc/box?limit=0")).status).toBe(400);
+  });
+
+  it("signs out at once, session cookie cache or not", async () => {
+    const { client: fresh } = await signedInClient(server);
+    expect((await fresh.get("/rpc/box")).status).toBe(200);
+    expect((await fresh.post("/api/auth/sign-out", {})).status).toBe(200);
+    expect((await fresh.get("/rpc/box")).status).toBe(401);
+  });
 });

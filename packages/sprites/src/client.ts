@@ -283,7 +283,24 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
           return;
         }
         // Nothing ran yet, so connection failures may be retried.
-        settle(() => reject(toSpritesError(error, `exec on sprite '${name}'`)));
+        const operation = `exec on sprite '${name}'`;
+        const failure = toSpritesError(error, operation);
+        if (failure.code !== "network") {
+          settle(() => reject(failure));
+          return;
+        }
+        // A refused WebSocket upgrade looks like a network failure (the standard WebSocket API hides the
+        // HTTP answer): ask the REST API whether the sprite exists and the token is good.
+        settle(() => {
+          sdk.getSprite(name).then(
+            () => reject(failure),
+            (restError: unknown) => {
+              const precise = toSpritesError(restError, operation);
+              const definite = ["not_found", "unauthorized", "forbidden"].includes(precise.code);
+              reject(definite ? precise : failure);
+            },
+          );
+        });
       });
     });
   }
@@ -296,8 +313,7 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
         ),
       );
     } catch (error) {
-      // The SDK reports a missing service as a plain "Service not found" error.
-      if (error instanceof SpritesError && (error.code === "not_found" || /not found/i.test(error.message))) {
+      if (error instanceof SpritesError && error.code === "not_found") {
         return null;
       }
       throw error;
@@ -457,7 +473,7 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
         });
       }
       await retried(operation, () => sdk.sprite(name).deleteService(serviceName)).catch((error: unknown) => {
-        if (!(error instanceof SpritesError && /not found/i.test(error.message))) {
+        if (!(error instanceof SpritesError && error.code === "not_found")) {
           throw error;
         }
       });

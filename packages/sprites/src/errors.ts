@@ -152,6 +152,17 @@ export function toSpritesError(error: unknown, operation: string): SpritesError 
       cause: error,
     });
   }
+  // Plain errors some SDK calls throw instead of APIError.
+  const known: Array<[RegExp, SpritesErrorCode, number]> = [
+    [/^(Service|Checkpoint) not found/, "not_found", 404],
+    [/^Service (conflict|not running)/, "conflict", 409],
+    [/^Invalid signal/, "invalid_request", 400],
+  ];
+  for (const [pattern, knownCode, status] of known) {
+    if (pattern.test(message)) {
+      return new SpritesError(knownCode, `${operation} failed: ${message}`, { status, cause: error });
+    }
+  }
   const code = causeCode(error);
   if (
     (code && NETWORK_CODES.has(code)) ||

@@ -8,9 +8,22 @@ const tags = ["Boxes"];
 
 export const boxRouter = {
   list: protectedProcedure
-    .route({ method: "GET", path: "/box", summary: "List your boxes", tags })
+    .route({
+      method: "GET",
+      path: "/box",
+      summary: "List your boxes, newest first (a page of `limit`; pass the last id as `before` for the next)",
+      tags,
+    })
+    .input(
+      z.object({
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        before: idParam.optional(),
+      }),
+    )
     .output(z.array(boxSchema))
-    .handler(({ context }) => listBoxes({ deps: context.deps, userId: context.user.id })),
+    .handler(({ context, input }) =>
+      listBoxes({ deps: context.deps, userId: context.user.id, limit: input.limit, before: input.before }),
+    ),
 
   get: protectedProcedure
     .route({ method: "GET", path: "/box/{id}", summary: "Get one box", tags })

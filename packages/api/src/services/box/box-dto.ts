@@ -15,7 +15,12 @@ export interface BoxDto {
   updatedAt: Date;
 }
 
-export function toBoxDto(row: BoxRow, agentsDomain: string): BoxDto {
+type BoxDtoSource = Pick<
+  BoxRow,
+  "id" | "name" | "subdomain" | "status" | "errorMessage" | "skills" | "spriteUrl" | "createdAt" | "updatedAt"
+>;
+
+export function toBoxDto(row: BoxDtoSource, agentsDomain: string): BoxDto {
   return {
     id: row.id,
     name: row.name,

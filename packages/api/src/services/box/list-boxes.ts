@@ -1,13 +1,55 @@
 import { box } from "@vps-claude/db";
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { type BoxDto, toBoxDto } from "./box-dto";
 
-export async function listBoxes({ deps, userId }: { deps: ApiDeps; userId: string }): Promise<BoxDto[]> {
+/** Only what the list shows: never the encrypted access password or internal deploy state. */
+const listColumns = {
+  id: box.id,
+  name: box.name,
+  subdomain: box.subdomain,
+  status: box.status,
+  errorMessage: box.errorMessage,
+  skills: box.skills,
+  spriteUrl: box.spriteUrl,
+  createdAt: box.createdAt,
+  updatedAt: box.updatedAt,
+};
+
+/**
+ * A page of the user's boxes, newest first. `before` is the id of the last box of the previous page;
+ * the (user_id, created_at) index serves both the filter and the order.
+ */
+export async function listBoxes({
+  deps,
+  userId,
+  limit = 50,
+  before,
+}: {
+  deps: ApiDeps;
+  userId: string;
+  limit?: number;
+  before?: string;
+}): Promise<BoxDto[]> {
+  const conditions: SQL[] = [eq(box.userId, userId)];
+  if (before) {
+    const [cursor] = await deps.db
+      .select({ createdAt: box.createdAt })
+      .from(box)
+      .where(and(eq(box.id, before), eq(box.userId, userId)))
+      .limit(1);
+    if (cursor) {
+      const older = or(lt(box.createdAt, cursor.createdAt), and(eq(box.createdAt, cursor.createdAt), lt(box.id, before)));
+      if (older) {
+        conditions.push(older);
+      }
+    }
+  }
   const rows = await deps.db
-    .select()
+    .select(listColumns)
     .from(box)
-    .where(eq(box.userId, userId))
-    .orderBy(desc(box.createdAt), desc(box.id));
+    .where(and(...conditions))
+    .orderBy(desc(box.createdAt), desc(box.id))
+    .limit(limit);
   return rows.map((row) => toBoxDto(row, deps.config.agentsDomain));
 }
