@@ -23,9 +23,14 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 
   // Work on a sprite wakes it; the record endpoints (/v1/sprites/:name) deliberately do not.
   app.use("/v1/sprites/:name/*", async (c, next) => {
+    // Hono's trailing wildcard also matches the record itself (/v1/sprites/:name), which must not wake.
+    if (c.req.path.split("/").filter(Boolean).length <= 3) {
+      await next();
+      return;
+    }
     const sprite = ctx.registry.get(c.req.param("name"));
     c.set("sprite", sprite);
-    sprite.wake();
+    await sprite.wake();
     try {
       await next();
     } finally {

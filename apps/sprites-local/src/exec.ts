@@ -93,7 +93,7 @@ export class ExecSession {
       const commandLine = `stty rows ${params.rows} cols ${params.cols} 2>/dev/null; exec ${argv.map(shellQuote).join(" ")}`;
       argv = ["script", "-qfec", commandLine, "/dev/null"];
     }
-    this.child = sprite.spawn({ argv, env, cwd: params.dir ?? sprite.sandbox.home(sprite.target) });
+    this.child = sprite.spawn({ argv, env, cwd: sprite.resolveDir(params.dir) });
     const child = this.child;
     child.stdout?.on("data", (chunk: Buffer) => onOutput(StreamId.stdout, chunk));
     child.stderr?.on("data", (chunk: Buffer) => onOutput(StreamId.stderr, chunk));

@@ -80,7 +80,9 @@ export function resolveSpritePath(
     }
     current = next;
   }
-  const helperPath = sandbox.confined ? current : (sandbox.viewToHost(target, current) ?? current);
+  // The operation gets the path as asked, not as resolved here: the chain was checked, and the
+  // operation itself decides whether to follow a final symlink (list/stat describe the link itself).
+  const helperPath = sandbox.confined ? normalized : (sandbox.viewToHost(target, normalized) ?? normalized);
   return { view: normalized, helperPath };
 }
 

@@ -100,9 +100,10 @@ const operations = {
   },
 
   list(req) {
+    // A link to a directory lists the directory; anything else describes the path itself (lstat).
     const stat = fs.statSync(req.path);
     if (!stat.isDirectory()) {
-      return { result: { entries: [entryFor(req.path, path.basename(req.path), stat)] } };
+      return { result: { entries: [entryFor(req.path, path.basename(req.path), fs.lstatSync(req.path))] } };
     }
     const entries = [];
     if (req.recursive) {

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import path from "node:path";
 import type { Logger } from "@vps-claude/logger";
 import { ApiError } from "./errors.js";
 import { signalTree } from "./process-tree.js";
@@ -37,6 +38,7 @@ export class ManagedSprite {
   private active = 0;
   private lastActivity = Date.now();
   private timer: NodeJS.Timeout | null = null;
+  private goingCold: Promise<void> | null = null;
   private deleted = false;
 
   constructor(record: SpriteRecord, deps: ManagedSpriteDeps) {
@@ -83,7 +85,13 @@ export class ManagedSprite {
   }
 
   /** Brings the sprite to `running`; returns the status it had before. */
-  wake(): SpriteStatus {
+  async wake(): Promise<SpriteStatus> {
+    this.ensureAlive();
+    // A cold transition still killing processes must finish first, or services would be "started"
+    // while their old process is dying and then count its death as a crash.
+    while (this.goingCold) {
+      await this.goingCold;
+    }
     this.ensureAlive();
     const previous = this.status;
     if (previous === "warm") {
@@ -139,6 +147,15 @@ export class ManagedSprite {
     child.once("close", () => this.processes.delete(child));
     child.once("error", () => this.processes.delete(child));
     return child;
+  }
+
+  /** A working directory as the sprite sees it; relative ones are taken from its home. */
+  resolveDir(dir: string | null | undefined): string {
+    const home = this.deps.sandbox.home(this.target);
+    if (!dir) {
+      return home;
+    }
+    return path.posix.isAbsolute(dir) ? dir : path.posix.join(home, dir);
   }
 
   baseEnv(): Record<string, string> {
@@ -260,7 +277,7 @@ export class ManagedSprite {
           this.spawn({
             argv: [def.cmd, ...def.args],
             env: { ...this.baseEnv(), ...def.env },
-            cwd: def.dir ?? this.deps.sandbox.home(this.target),
+            cwd: this.resolveDir(def.dir),
           }),
         commandPid: (child) => this.deps.sandbox.commandPid(child),
         logger: this.logger,
@@ -315,11 +332,14 @@ export class ManagedSprite {
 
   private async toCold(): Promise<void> {
     this.timer = null;
-    if (this.status !== "warm") {
+    if (this.status !== "warm" || this.goingCold) {
       return;
     }
     this.status = "cold";
     this.logger.info("sprite is idle: cold (processes stopped)");
-    await this.stopAllProcesses();
+    this.goingCold = this.stopAllProcesses().finally(() => {
+      this.goingCold = null;
+    });
+    await this.goingCold;
   }
 }

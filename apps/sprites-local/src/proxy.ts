@@ -102,7 +102,13 @@ async function prepare(
     );
   }
   const release = sprite.hold();
-  const previous = sprite.wake();
+  let previous: Awaited<ReturnType<ManagedSprite["wake"]>>;
+  try {
+    previous = await sprite.wake();
+  } catch (error) {
+    release();
+    throw error;
+  }
   const port = sprite.httpPort();
   // Give services that were just (re)started a moment to listen; with none wanted, nothing will come up.
   const services = [...sprite.services.values()];

@@ -121,12 +121,14 @@ export class Sandbox {
   /** Maps a path as the sprite sees it to the host path, or null when outside the sprite's own storage. */
   viewToHost(target: SandboxTarget, viewPath: string): string | null {
     const normalized = path.posix.normalize(viewPath);
-    const roots: Array<[string, string]> = [
+    const viewRoots: Array<[string, string]> = [
       [SPRITE_HOME, target.homeDir],
       [SPRITE_TMP, target.tmpDir],
-      [target.homeDir, target.homeDir],
-      [target.tmpDir, target.tmpDir],
     ];
+    // Unconfined processes see host paths, so those come first (the data directory may itself be under /tmp).
+    const roots: Array<[string, string]> = this.confined
+      ? viewRoots
+      : [[target.homeDir, target.homeDir], [target.tmpDir, target.tmpDir], ...viewRoots];
     for (const [view, host] of roots) {
       if (isWithin(normalized, view)) {
         return path.join(host, normalized.slice(view.length));
@@ -149,9 +151,10 @@ export class Sandbox {
     return hostPath;
   }
 
+  /** The standard PATH, with the host Node's directory first so `node` is the same version as the platform's. */
   defaultPath(): string {
     const nodeDir = path.dirname(this.nodePath);
-    return DEFAULT_PATH.split(":").includes(nodeDir) ? DEFAULT_PATH : `${DEFAULT_PATH}:${nodeDir}`;
+    return DEFAULT_PATH.split(":").includes(nodeDir) ? DEFAULT_PATH : `${nodeDir}:${DEFAULT_PATH}`;
   }
 
   /** The environment a command gets when the caller does not replace it. */

@@ -57,6 +57,7 @@ export class ServiceRuntime {
   private exited: Promise<void> = Promise.resolve();
   private restartTimer: NodeJS.Timeout | null = null;
   private backoffStep = 0;
+  private restartOnThaw = false;
   /** What an exit means: "run" → crash (restart), anything else → expected. */
   private intent: "run" | "stop" | "sleep" = "stop";
   private readonly history: ServiceEvent[] = [];
@@ -154,11 +155,24 @@ export class ServiceRuntime {
     if (this.child?.pid !== undefined) {
       signalTree(this.child.pid, "SIGSTOP");
     }
+    // A restart due while the sprite sleeps waits for the wake.
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+      this.restartOnThaw = true;
+    }
   }
 
   thaw(): void {
     if (this.child?.pid !== undefined) {
       signalTree(this.child.pid, "SIGCONT");
+    }
+    if (this.restartOnThaw) {
+      this.restartOnThaw = false;
+      this.nextRestartAt = null;
+      if (this.intent === "run" && !this.child) {
+        this.launch();
+      }
     }
   }
 
@@ -271,6 +285,7 @@ export class ServiceRuntime {
   }
 
   private clearRestart(): void {
+    this.restartOnThaw = false;
     if (this.restartTimer) {
       clearTimeout(this.restartTimer);
       this.restartTimer = null;

@@ -55,23 +55,85 @@ export function handleExecUpgrade(
     reject(socket, error instanceof ApiError ? error : new ApiError("invalid_request", "bad exec request"));
     return true;
   }
-  wss.handleUpgrade(req, socket, head, (ws) => runExec(ctx, sprite, params, ws));
+  wss.handleUpgrade(req, socket, head, (ws) => void runExec(ctx, sprite, params, ws));
   return true;
 }
 
-function runExec(ctx: AppContext, sprite: ManagedSprite, params: ExecParams, ws: WebSocket): void {
+async function runExec(
+  ctx: AppContext,
+  sprite: ManagedSprite,
+  params: ExecParams,
+  ws: WebSocket,
+): Promise<void> {
   const release = sprite.hold();
-  let session: ExecSession;
+  let session: ExecSession | null = null;
+  // The client may send stdin as soon as the socket opens, before the command exists (waking takes time).
+  const early: Array<{ data: Buffer; isBinary: boolean }> = [];
+  let clientGone = false;
   const paused = { value: false };
+
+  const handleMessage = (running: ExecSession, data: Buffer, isBinary: boolean) => {
+    if (!isBinary) {
+      let message: { type?: unknown; signal?: unknown; cols?: unknown; rows?: unknown };
+      try {
+        message = JSON.parse(data.toString("utf8")) as typeof message;
+      } catch {
+        return;
+      }
+      if (message.type === "signal") {
+        const signal = normalizeSignal(message.signal);
+        if (signal) {
+          running.signal(signal);
+        }
+      } else if (
+        message.type === "resize" &&
+        typeof message.cols === "number" &&
+        typeof message.rows === "number"
+      ) {
+        running.resize(message.cols, message.rows);
+      }
+      return;
+    }
+    if (params.tty) {
+      running.writeStdin(data);
+      return;
+    }
+    if (data[0] === StreamId.stdin) {
+      running.writeStdin(data.subarray(1));
+    } else if (data[0] === StreamId.stdinEof) {
+      running.endStdin();
+    }
+  };
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
+    if (session) {
+      handleMessage(session, data, isBinary);
+    } else {
+      early.push({ data, isBinary });
+    }
+  });
+  let finished = false;
+  ws.on("close", () => {
+    clientGone = true;
+    if (!finished) {
+      // The client went away before the command ended: nothing can read its output any more.
+      session?.kill();
+    }
+  });
+  ws.on("error", () => session?.kill());
+
   const resumeWhenDrained = () => {
-    if (paused.value && ws.bufferedAmount < HIGH_WATER_BYTES) {
+    if (session && paused.value && ws.bufferedAmount < HIGH_WATER_BYTES) {
       paused.value = false;
       session.child.stdout?.resume();
       session.child.stderr?.resume();
     }
   };
   try {
-    sprite.wake();
+    await sprite.wake();
+    if (clientGone) {
+      release();
+      return;
+    }
     session = new ExecSession(sprite, params, (stream, data) => {
       if (ws.readyState !== ws.OPEN) {
         return;
@@ -79,7 +141,7 @@ function runExec(ctx: AppContext, sprite: ManagedSprite, params: ExecParams, ws:
       // TTY output is the raw terminal byte stream; otherwise every frame carries its stream id.
       const frame = params.tty ? data : Buffer.concat([Buffer.from([stream]), data]);
       ws.send(frame, { binary: true }, resumeWhenDrained);
-      if (ws.bufferedAmount > HIGH_WATER_BYTES && !paused.value) {
+      if (session && ws.bufferedAmount > HIGH_WATER_BYTES && !paused.value) {
         paused.value = true;
         session.child.stdout?.pause();
         session.child.stderr?.pause();
@@ -91,50 +153,12 @@ function runExec(ctx: AppContext, sprite: ManagedSprite, params: ExecParams, ws:
     release();
     return;
   }
+  const running = session;
+  for (const message of early.splice(0)) {
+    handleMessage(running, message.data, message.isBinary);
+  }
 
-  ws.on("message", (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) {
-      let message: { type?: unknown; signal?: unknown; cols?: unknown; rows?: unknown };
-      try {
-        message = JSON.parse(data.toString("utf8")) as typeof message;
-      } catch {
-        return;
-      }
-      if (message.type === "signal") {
-        const signal = normalizeSignal(message.signal);
-        if (signal) {
-          session.signal(signal);
-        }
-      } else if (
-        message.type === "resize" &&
-        typeof message.cols === "number" &&
-        typeof message.rows === "number"
-      ) {
-        session.resize(message.cols, message.rows);
-      }
-      return;
-    }
-    if (params.tty) {
-      session.writeStdin(data);
-      return;
-    }
-    if (data[0] === StreamId.stdin) {
-      session.writeStdin(data.subarray(1));
-    } else if (data[0] === StreamId.stdinEof) {
-      session.endStdin();
-    }
-  });
-
-  let finished = false;
-  ws.on("close", () => {
-    if (!finished) {
-      // The client went away before the command ended: nothing can read its output any more.
-      session.kill();
-    }
-  });
-  ws.on("error", () => session.kill());
-
-  void session.exited.then((code) => {
+  void running.exited.then((code) => {
     finished = true;
     release();
     if (ws.readyState !== ws.OPEN) {

@@ -1,6 +1,9 @@
 import http from "node:http";
+import { createRequire } from "node:module";
+import path from "node:path";
 import type { ServiceLogEvent, Sprite } from "@fly/sprites";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { eventually, freePort, httpServerScript, startHost, type TestHost } from "./helpers.js";
 
 let host: TestHost;
@@ -64,7 +67,11 @@ describe("services", () => {
     await expect(sprite.stopService("echoer")).rejects.toThrow(/not running/);
 
     await drain(await sprite.startService("echoer", "100ms"));
-    expect((await sprite.getService("echoer")).state?.status).toBe("running");
+    const started = await sprite.getService("echoer");
+    expect(started.state?.status).toBe("running");
+    const restart = await drain(await sprite.restartService("echoer", "100ms"));
+    expect(restart.map((e) => e.type)).toEqual(expect.arrayContaining(["stopping", "stopped", "started"]));
+    expect((await sprite.getService("echoer")).state?.pid).not.toBe(started.state?.pid);
     await expect(sprite.deleteService("echoer")).rejects.toThrow(/conflict/i);
     await drain(await sprite.stopService("echoer"));
     await sprite.deleteService("echoer");
@@ -173,6 +180,55 @@ describe("sprite URL", () => {
       rest += decoder.decode(chunk.value);
     }
     expect(rest).toBe("second\n");
+  });
+
+  it("carries WebSocket upgrades through the URL", async () => {
+    // The sprite loads `ws` from the host's node_modules, bound read-only like box-agent's dependencies.
+    const wsDir = path.dirname(createRequire(import.meta.url).resolve("ws/package.json"));
+    const wsHost = await startHost({ readOnlyBinds: [wsDir] });
+    try {
+      const sprite = await wsHost.client.createSprite("url-ws");
+      const port = await freePort();
+      await sprite.filesystem("/home/sprite").writeFile(
+        "ws-server.js",
+        `const { WebSocketServer } = require(${JSON.stringify(wsDir)});
+new WebSocketServer({ port: ${port}, host: "127.0.0.1" }).on("connection", (socket, req) => {
+  socket.on("message", (data) => socket.send(req.url + " " + data));
+});`,
+      );
+      const events = await sprite.createService(
+        "ws",
+        { cmd: "node", args: ["ws-server.js"], httpPort: port },
+        "0s",
+      );
+      for await (const _event of events) {
+        // Until started.
+      }
+      const reply = await eventually("an echo over the proxied socket", async () => {
+        const socket = new WebSocket(`${wsHost.local.url.replace("http", "ws")}/proxy/url-ws/chat?room=1`, {
+          headers: { authorization: `Bearer ${wsHost.token}` },
+        });
+        return new Promise<string | null>((resolve) => {
+          socket.once("open", () => socket.send("hello"));
+          socket.once("message", (data: Buffer) => {
+            resolve(data.toString("utf8"));
+            socket.close();
+          });
+          socket.once("error", () => resolve(null));
+        });
+      });
+      expect(reply).toBe("/chat?room=1 hello");
+
+      const refused = await new Promise<number>((resolve) => {
+        const socket = new WebSocket(`${wsHost.local.url.replace("http", "ws")}/proxy/url-ws/chat`);
+        socket.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        socket.once("open", () => resolve(101));
+        socket.once("error", () => undefined);
+      });
+      expect(refused).toBe(401);
+    } finally {
+      await wsHost.close();
+    }
   });
 
   it("routes to port 8080 when no service declares one, and says so when nothing listens", async () => {

@@ -224,6 +224,12 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
     const stderr: Buffer[] = [];
     command.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     command.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    // The SDK ends both streams when the exit frame arrives; waiting for that guarantees no output is missed.
+    const drained = Promise.all(
+      [command.stdout, command.stderr].map(
+        (stream) => new Promise<void>((resolve) => stream.once("end", () => resolve())),
+      ),
+    );
     const collected = () => ({
       stdout: Buffer.concat(stdout).toString("utf8"),
       stderr: stripMarker(Buffer.concat(stderr).toString("utf8"), marker),
@@ -267,7 +273,9 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
           );
           return;
         }
-        settle(() => resolve({ exitCode: code, ...collected() }));
+        settle(() => {
+          void drained.then(() => resolve({ exitCode: code, ...collected() }));
+        });
       });
       command.on("error", (error: unknown) => {
         if (started) {
@@ -508,7 +516,10 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
           if (error instanceof SpritesError && !error.retryable) {
             throw error;
           }
-          last = error instanceof Error ? error.message : String(error);
+          // An attempt cut short by the deadline says less than the answer before it.
+          if (!(error instanceof SpritesError && error.code === "timeout" && last !== "no answer yet")) {
+            last = error instanceof Error ? error.message : String(error);
+          }
         }
         await new Promise((resolve) =>
           setTimeout(resolve, Math.min(intervalMs, Math.max(0, deadline - Date.now()))),

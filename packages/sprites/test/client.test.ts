@@ -204,7 +204,7 @@ describe("services and the sprite URL", () => {
 
   it("gives up waiting for a URL with a clear timeout", async () => {
     await client.createOrGetSprite("svc-silent", { urlAuth: "public" });
-    const error = await caught(client.waitForUrl("svc-silent", { timeoutMs: 300, intervalMs: 50 }));
+    const error = await caught(client.waitForUrl("svc-silent", { timeoutMs: 1000, intervalMs: 50 }));
     expect(error.code).toBe("timeout");
     expect(error.message).toContain("HTTP 502");
   });

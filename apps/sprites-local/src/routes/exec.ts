@@ -6,12 +6,14 @@ import { ApiError } from "../errors.js";
 import { ExecSession, parseExecParams, StreamId } from "../exec.js";
 
 /**
- * HTTP exec frames carry no length: the client treats every chunk it reads as one frame. Chunks that
- * arrive together are read as one, and big ones may be read in pieces. So frames stay small, consecutive
- * output of one stream is merged into one frame, and frames are spaced out so the reader takes each on its own.
+ * HTTP exec frames carry no length: the client treats every chunk it reads as one frame, and fetch
+ * hands a slow reader everything that arrived since its last read as one chunk. So frames stay small,
+ * consecutive output of one stream is merged into one frame, and frames are spaced out (the first one
+ * too, after the headers) so the reader takes each on its own. This is best effort, as on Fly: the SDK
+ * itself recommends the WebSocket exec for anything that matters.
  */
 const MAX_FRAME_PAYLOAD = 8 * 1024;
-const FRAME_GAP_MS = 10;
+const FRAME_GAP_MS = 50;
 
 class FrameQueue {
   private readonly frames: Array<{ stream: number; data: Buffer }> = [];
@@ -100,7 +102,7 @@ export function execHttpRoutes(): Hono<AppEnv> {
       queue.end();
       release();
     });
-    let lastSent = 0;
+    let lastSent = Date.now();
     const body = new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
