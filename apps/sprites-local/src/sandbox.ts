@@ -178,7 +178,8 @@ export class Sandbox {
     }
     if (!this.confined) {
       const cwd = options.cwd ? (this.viewToHost(target, options.cwd) ?? options.cwd) : target.homeDir;
-      return spawn(file, args, { cwd, env: options.env, detached: true, stdio: "pipe" });
+      // A sprite gets exactly the environment it asked for (the SDK's env= replaces it whole).
+      return spawn(file, args, { cwd, env: options.env as NodeJS.ProcessEnv, detached: true, stdio: "pipe" });
     }
     const bwrapArgs = this.bwrapArgs(target, options.cwd ?? SPRITE_HOME);
     if (this.mode === "bwrap-uid" && target.uid !== null) {
@@ -194,7 +195,11 @@ export class Sandbox {
       );
     }
     bwrapArgs.push(file, ...args);
-    return spawn("bwrap", bwrapArgs, { env: options.env, detached: true, stdio: "pipe" });
+    return spawn("bwrap", bwrapArgs, {
+      env: options.env as NodeJS.ProcessEnv,
+      detached: true,
+      stdio: "pipe",
+    });
   }
 
   /** Argv for the filesystem helper, which performs filesystem operations as the sprite would. */

@@ -1,14 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSpritesLocal, type SpritesLocal } from "@vps-claude/sprites-local";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleBoxAgent } from "../../box-agent/scripts/bundle";
+
+const { join } = path;
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -183,6 +188,8 @@ let redisUrl = "";
 let databaseCreated = false;
 let browser: Browser | undefined;
 let webUrl = "";
+let spritesLocal: SpritesLocal | undefined;
+let dataDir = "";
 
 async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -229,6 +236,16 @@ beforeAll(async () => {
   webUrl = `http://localhost:${webPort}`;
 
   const builtDashboard = ensureBuilt();
+  // A real sandbox host, so boxes deploy and deletes finish as they do for a user of `npm start`.
+  dataDir = mkdtempSync(join(tmpdir(), "web-test-data-"));
+  const spritesToken = randomBytes(16).toString("hex");
+  spritesLocal = await createSpritesLocal({
+    dataDir: join(dataDir, "sprites"),
+    token: spritesToken,
+    port: 0,
+    readOnlyBinds: [join(repoRoot, "node_modules")],
+  });
+  const bundle = await bundleBoxAgent(join(dataDir, "box-agent.mjs"));
   const server = start("api server", ["--import", "tsx", serverEntry], {
     cwd: repoRoot,
     env: {
@@ -246,6 +263,12 @@ beforeAll(async () => {
       LOG_LEVEL: "warn",
       // Several sign-ups and sign-ins from one address within seconds would trip the limiter.
       AUTH_RATE_LIMIT: "off",
+      SPRITES_API_URL: spritesLocal.url,
+      SPRITES_LOCAL_TOKEN: spritesToken,
+      BOX_AGENT_BUNDLE: bundle,
+      SPRITE_NAME_PREFIX: "web-",
+      DATA_DIR: dataDir,
+      SMTP_ENABLED: "off",
     },
   });
   await builtDashboard;
@@ -268,6 +291,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
   await Promise.all(services.map(stop));
+  await spritesLocal?.close();
+  if (dataDir) {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   if (databaseCreated) {
     await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
   }
@@ -357,12 +384,105 @@ describe("dashboard in a browser", () => {
     await dialog.waitFor();
     await snap(page, "05-confirm-delete");
     await dialog.getByRole("button", { name: "Delete box" }).click();
-    // The worker removes the box in the background; the list polls until it is gone.
+    // The worker removes the sandbox and then the box; the list polls until it is gone.
     await item.waitFor({ state: "detached", timeout: 60_000 });
     await page.getByTestId("boxes-empty").waitFor();
     await snap(page, "06-deleted");
     await page.context().close();
   }, 120_000);
+
+  it("runs a box from its page: deploy steps, cronjobs, secret env vars, and credentials in settings", async () => {
+    const page = await openPage();
+    await signUp(page, "Cat Example", `cat-${randomBytes(4).toString("hex")}@example.com`, password);
+
+    // Skills come from the server's catalog; pick the first one offered.
+    const skill = page.getByTestId("skill-option").first();
+    await skill.waitFor();
+    const skillName = await skill.getAttribute("data-skill");
+    expect(skillName).toMatch(/^[a-z0-9-]+$/);
+    await skill.getByRole("checkbox").check();
+    await page.getByLabel("Box name").fill("Control room");
+    await page.getByRole("button", { name: "Create box", exact: true }).click();
+    const item = page.getByTestId("box-item").filter({ hasText: "Control room" });
+    await item.getByTestId("box-name").click();
+    await page.waitForURL(/\/boxes\/box_/);
+
+    // Without a sandbox host the deploy waits or fails: either way the page must say where it stands.
+    await page.getByTestId("deploy-timeline").waitFor();
+    await expect
+      .poll(
+        async () =>
+          (await page.getByTestId("deploy-step").count()) > 0 ||
+          (await page.getByTestId("box-error").count()) > 0,
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    expect(await page.getByTestId("overview-email").textContent()).toMatch(/^control-room-[a-z0-9]{4}@/);
+    expect(await page.getByTestId("panel-overview").textContent()).toContain(skillName);
+    await snap(page, "08-deploy-timeline");
+
+    await page.getByRole("tab", { name: "Cronjobs" }).click();
+    await page.getByTestId("cronjobs-empty").waitFor();
+    const cronForm = page.getByTestId("cronjob-create-form");
+    await cronForm.getByLabel("Name").fill("Hourly check");
+    await cronForm.getByLabel("Schedule").fill("61 * * * *");
+    await cronForm.getByLabel("Timezone").fill("Europe/Berlin");
+    await cronForm.getByLabel("Prompt").fill("Look at the inbox and tell me what is new.");
+    await cronForm.getByRole("button", { name: "Add cronjob" }).click();
+    await expect
+      .poll(() => page.getByTestId("cronjob-schedule-error").textContent())
+      .toBe("cron expression '61 * * * *': minute must be 0–59, got 61");
+    await snap(page, "09-cron-validation");
+
+    await cronForm.getByLabel("Schedule").fill("5 * * * *");
+    await cronForm.getByRole("button", { name: "Add cronjob" }).click();
+    const cronjob = page.getByTestId("cronjob-item").filter({ hasText: "Hourly check" });
+    await cronjob.waitFor();
+    expect(await cronjob.getByTestId("cronjob-schedule-text").textContent()).toBe("5 * * * *");
+    expect(await cronjob.textContent()).toContain("Europe/Berlin");
+    await cronjob.getByRole("switch").click();
+    await expect.poll(() => cronjob.getAttribute("data-enabled")).toBe("false");
+    await snap(page, "10-cronjob");
+    await cronjob.getByRole("button", { name: "Delete Hourly check" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete cronjob" }).click();
+    await cronjob.waitFor({ state: "detached" });
+    await page.getByTestId("cronjobs-empty").waitFor();
+
+    const secret = "s3cret-value-never-shown";
+    await page.getByRole("tab", { name: "Env vars" }).click();
+    const envForm = page.getByTestId("env-create-form");
+    await envForm.getByLabel("Key").fill("API_TOKEN");
+    await envForm.getByLabel("Type").selectOption("secret");
+    await envForm.getByLabel("Value").fill(secret);
+    await envForm.getByRole("button", { name: "Add" }).click();
+    const envVar = page.getByTestId("env-item").filter({ hasText: "API_TOKEN" });
+    await envVar.waitFor();
+    // Loaded again from the server, in the tab the URL remembers.
+    await page.reload();
+    await envVar.waitFor();
+    expect(await envVar.getAttribute("data-type")).toBe("secret");
+    expect(await envVar.getByTestId("env-item-value").textContent()).toMatch(/^•+\S{0,4}$/);
+    expect(await page.getByTestId("panel-env").textContent()).not.toContain(secret);
+    await envVar.getByRole("button", { name: "Change API_TOKEN" }).click();
+    expect(await envVar.getByLabel("New value").inputValue(), "a secret is never prefilled").toBe("");
+    await snap(page, "11-env-secret");
+
+    const apiKey = "sk-ant-test-0123456789abcdef";
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.waitForURL(`${webUrl}/settings`);
+    await page.getByTestId("credentials-empty").waitFor();
+    const credentialForm = page.getByTestId("credential-form");
+    await credentialForm.getByLabel("Name").fill("ANTHROPIC_API_KEY");
+    await credentialForm.getByLabel("Value").fill(apiKey);
+    await credentialForm.getByRole("button", { name: "Add credential" }).click();
+    const credential = page.getByTestId("credential-item").filter({ hasText: "ANTHROPIC_API_KEY" });
+    await credential.waitFor();
+    expect(await credential.getByTestId("credential-item-value").textContent()).toMatch(/^•+\S{0,4}$/);
+    expect(await page.getByTestId("credentials").textContent()).not.toContain(apiKey);
+    expect(await credentialForm.getByLabel("Value").inputValue()).toBe("");
+    await snap(page, "12-credentials");
+    await page.context().close();
+  }, 90_000);
 
   it("signs out, says when an email is taken or a password is wrong, and signs back in", async () => {
     const page = await openPage();

@@ -21,7 +21,9 @@ export function BoxActions({ box, onChange }: BoxActionsProps) {
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
 
-  const deletingAlready = box.status === "deleting";
+  // A teardown that gave up leaves the box `deleting` with the reason; deleting again starts it over.
+  const teardownFailed = box.status === "deleting" && box.errorMessage !== null;
+  const deletingAlready = box.status === "deleting" && !teardownFailed;
 
   async function redeploy() {
     setRedeploying(true);
@@ -64,7 +66,7 @@ export function BoxActions({ box, onChange }: BoxActionsProps) {
           type="button"
           className="button"
           onClick={redeploy}
-          disabled={redeploying || deletingAlready}
+          disabled={redeploying || box.status === "deleting"}
           data-testid="box-redeploy"
           aria-label={`Redeploy ${box.name}`}
         >
@@ -81,7 +83,7 @@ export function BoxActions({ box, onChange }: BoxActionsProps) {
           data-testid="box-delete"
           aria-label={`Delete ${box.name}`}
         >
-          Delete
+          {teardownFailed ? "Delete again" : "Delete"}
         </button>
       </div>
       {actionError ? (

@@ -6,16 +6,38 @@ import { useCallback, useState } from "react";
 import { boxesApi, isUnauthorized } from "@/lib/api-client";
 import { ApiError, errorMessage } from "@/lib/api-error";
 import { type Box, isTransitional } from "@/lib/box";
+import { BOX_TAB_LABELS, type BoxTab } from "@/lib/box-tabs";
+import { AgentConfigPanel } from "./box/agent-config-panel";
+import { ChatPanel } from "./box/chat-panel";
+import { CronjobsPanel } from "./box/cronjobs-panel";
+import { EmailPanel } from "./box/email-panel";
+import { EnvVarsPanel } from "./box/env-vars-panel";
+import { OverviewPanel } from "./box/overview-panel";
 import { BoxActions } from "./box-actions";
-import { RelativeTime } from "./relative-time";
 import { StatusBadge } from "./status-badge";
+import { Tabs } from "./tabs";
 import { usePolling } from "./use-polling";
 
+/** A deploy moves a step every second or so; deleting takes longer. */
+const DEPLOY_POLL_MS = 1500;
 const POLL_INTERVAL_MS = 3000;
 
-export function BoxDetail({ initialBox }: { initialBox: Box }) {
+export function BoxDetail({ initialBox, initialTab }: { initialBox: Box; initialTab: BoxTab }) {
   const router = useRouter();
   const [box, setBox] = useState(initialBox);
+  const [tab, setTab] = useState<BoxTab>(initialTab);
+
+  const changeTab = useCallback((next: BoxTab) => {
+    setTab(next);
+    // Keeps the tab on reload and in shared links without a navigation.
+    const url = new URL(window.location.href);
+    if (next === "overview") {
+      url.searchParams.delete("tab");
+    } else {
+      url.searchParams.set("tab", next);
+    }
+    window.history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
+  }, []);
   const [gone, setGone] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
 
@@ -36,7 +58,17 @@ export function BoxDetail({ initialBox }: { initialBox: Box }) {
     }
   }, [initialBox.id, router]);
 
-  usePolling(refresh, !gone && (isTransitional(box.status) || loadError) ? POLL_INTERVAL_MS : null);
+  const deploying = box.status === "pending" || box.status === "deploying";
+  usePolling(
+    refresh,
+    gone
+      ? null
+      : deploying
+        ? DEPLOY_POLL_MS
+        : isTransitional(box.status) || loadError
+          ? POLL_INTERVAL_MS
+          : null,
+  );
 
   if (gone) {
     return (
@@ -93,82 +125,37 @@ export function BoxDetail({ initialBox }: { initialBox: Box }) {
         </div>
       ) : null}
       {box.status === "deleting" ? (
-        <div className="banner" role="status">
-          This box is being deleted.
+        <div
+          className={`banner banner-block${box.errorMessage ? " banner-error" : ""}`}
+          role="status"
+          data-testid="box-deleting"
+        >
+          <p>This box is being deleted.</p>
+          {box.errorMessage ? <p>{box.errorMessage}</p> : null}
         </div>
       ) : null}
 
-      <section className="card" aria-labelledby="box-overview-title">
-        <h2 id="box-overview-title" className="card-title">
-          Overview
-        </h2>
-        <dl className="detail-list">
-          <div>
-            <dt>Email address</dt>
-            <dd>
-              <code>{box.email}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>Subdomain</dt>
-            <dd>
-              <code>{box.subdomain}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>Status</dt>
-            <dd>
-              <StatusBadge status={box.status} />
-            </dd>
-          </div>
-          <div>
-            <dt>Sandbox URL</dt>
-            <dd>
-              {box.spriteUrl ? (
-                <a href={box.spriteUrl} target="_blank" rel="noreferrer noopener">
-                  {box.spriteUrl}
-                </a>
-              ) : (
-                <span className="muted">Not deployed yet</span>
-              )}
-            </dd>
-          </div>
-          <div>
-            <dt>Skills</dt>
-            <dd>
-              {box.skills.length > 0 ? (
-                <ul className="tag-list">
-                  {box.skills.map((skill) => (
-                    <li key={skill} className="tag">
-                      {skill}
-                    </li>
-                  ))}
-                </ul>
-              ) : (
-                <span className="muted">None</span>
-              )}
-            </dd>
-          </div>
-          <div>
-            <dt>Box ID</dt>
-            <dd>
-              <code>{box.id}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>Created</dt>
-            <dd>
-              <RelativeTime iso={box.createdAt} />
-            </dd>
-          </div>
-          <div>
-            <dt>Last updated</dt>
-            <dd>
-              <RelativeTime iso={box.updatedAt} />
-            </dd>
-          </div>
-        </dl>
-      </section>
+      <Tabs
+        label="Box sections"
+        active={tab}
+        onChange={changeTab}
+        tabs={[
+          { id: "overview", label: BOX_TAB_LABELS.overview, render: () => <OverviewPanel box={box} /> },
+          {
+            id: "chat",
+            label: BOX_TAB_LABELS.chat,
+            render: (active) => <ChatPanel box={box} active={active} />,
+          },
+          {
+            id: "email",
+            label: BOX_TAB_LABELS.email,
+            render: (active) => <EmailPanel box={box} active={active} />,
+          },
+          { id: "cronjobs", label: BOX_TAB_LABELS.cronjobs, render: () => <CronjobsPanel boxId={box.id} /> },
+          { id: "env", label: BOX_TAB_LABELS.env, render: () => <EnvVarsPanel boxId={box.id} /> },
+          { id: "agent", label: BOX_TAB_LABELS.agent, render: () => <AgentConfigPanel boxId={box.id} /> },
+        ]}
+      />
     </div>
   );
 }

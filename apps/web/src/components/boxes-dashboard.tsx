@@ -150,7 +150,7 @@ export function BoxesDashboard({
                   <p className="muted small">
                     Created <RelativeTime iso={box.createdAt} />
                   </p>
-                  {box.status === "error" && box.errorMessage ? (
+                  {(box.status === "error" || box.status === "deleting") && box.errorMessage ? (
                     <p className="box-error" data-testid="box-error">
                       {box.errorMessage}
                     </p>

@@ -1,17 +1,13 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type FormEvent, type RefObject, useId, useState } from "react";
+import { type FormEvent, type RefObject, useCallback, useId, useState } from "react";
 import { boxesApi, isUnauthorized } from "@/lib/api-client";
 import { errorMessage } from "@/lib/api-error";
 import { BOX_NAME_MAX_LENGTH, type Box, validateBoxName } from "@/lib/box";
-
-function parseSkills(raw: string): string[] {
-  return raw
-    .split(/[\s,]+/)
-    .map((skill) => skill.trim())
-    .filter((skill) => skill.length > 0);
-}
+import { skillsApi } from "@/lib/box-api";
+import { ErrorState } from "./panel-states";
+import { useResource } from "./use-resource";
 
 interface CreateBoxFormProps {
   onCreated: (box: Box) => void;
@@ -19,15 +15,75 @@ interface CreateBoxFormProps {
   nameInputRef?: RefObject<HTMLInputElement | null>;
 }
 
+function SkillPicker({
+  selected,
+  onToggle,
+  disabled,
+}: {
+  selected: ReadonlySet<string>;
+  onToggle: (name: string) => void;
+  disabled: boolean;
+}) {
+  const load = useCallback(() => skillsApi.list(), []);
+  const skills = useResource(load);
+
+  return (
+    <fieldset className="fieldset skill-picker" data-testid="create-box-skills">
+      <legend>
+        Skills <span className="muted">(optional)</span>
+      </legend>
+      {skills.loading ? (
+        <p className="muted small" role="status">
+          Loading the skill catalog…
+        </p>
+      ) : skills.error ? (
+        <ErrorState title="Could not load the skill catalog" error={skills.error} onRetry={skills.reload} />
+      ) : (skills.data ?? []).length === 0 ? (
+        <p className="muted small">This server offers no skills; boxes start with the built-in tools only.</p>
+      ) : (
+        <ul className="skill-options">
+          {(skills.data ?? []).map((skill) => (
+            <li key={skill.name}>
+              <label className="skill-option" data-testid="skill-option" data-skill={skill.name}>
+                <input
+                  type="checkbox"
+                  checked={selected.has(skill.name)}
+                  onChange={() => onToggle(skill.name)}
+                  disabled={disabled}
+                />
+                <span>
+                  <span className="skill-name">{skill.name}</span>
+                  <span className="muted small skill-description">{skill.description}</span>
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+    </fieldset>
+  );
+}
+
 export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
   const router = useRouter();
   const [name, setName] = useState("");
-  const [skills, setSkills] = useState("");
+  const [skills, setSkills] = useState<ReadonlySet<string>>(() => new Set());
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const nameId = useId();
-  const skillsId = useId();
   const errorId = useId();
+
+  function toggleSkill(skill: string) {
+    setSkills((current) => {
+      const next = new Set(current);
+      if (next.has(skill)) {
+        next.delete(skill);
+      } else {
+        next.add(skill);
+      }
+      return next;
+    });
+  }
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -39,13 +95,12 @@ export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
     setSubmitting(true);
     setError(null);
     try {
-      const parsedSkills = parseSkills(skills);
       const box = await boxesApi.create({
         name: name.trim(),
-        ...(parsedSkills.length > 0 ? { skills: parsedSkills } : {}),
+        ...(skills.size > 0 ? { skills: [...skills].sort() } : {}),
       });
       setName("");
-      setSkills("");
+      setSkills(new Set());
       onCreated(box);
     } catch (caught) {
       if (isUnauthorized(caught)) {
@@ -70,7 +125,7 @@ export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
       <p className="muted">
         A box is a Claude agent in its own sandbox, with its own email address, cronjobs and files.
       </p>
-      <div className="form-grid">
+      <div className="form-grid form-grid-two">
         <div className="field">
           <label htmlFor={nameId}>Box name</label>
           <input
@@ -89,21 +144,6 @@ export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
             required
           />
         </div>
-        <div className="field">
-          <label htmlFor={skillsId}>
-            Skills <span className="muted">(optional)</span>
-          </label>
-          <input
-            id={skillsId}
-            name="skills"
-            type="text"
-            value={skills}
-            onChange={(event) => setSkills(event.target.value)}
-            placeholder="separated by commas or spaces"
-            autoComplete="off"
-            data-testid="create-box-skills"
-          />
-        </div>
         <div className="field field-submit">
           <button
             type="submit"
@@ -115,6 +155,7 @@ export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
           </button>
         </div>
       </div>
+      <SkillPicker selected={skills} onToggle={toggleSkill} disabled={submitting} />
       {error ? (
         <p id={errorId} className="form-error" role="alert" data-testid="create-box-error">
           {error}

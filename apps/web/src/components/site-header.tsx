@@ -12,6 +12,14 @@ export function SiteHeader({ email }: { email: string | null }) {
           VPS Claude
         </Link>
         {email ? (
+          <nav className="site-nav" aria-label="Main">
+            <Link href="/">Boxes</Link>
+            <Link href="/settings" data-testid="nav-settings">
+              Settings
+            </Link>
+          </nav>
+        ) : null}
+        {email ? (
           <div className="site-header-user">
             <span className="user-email" data-testid="user-email" title={email}>
               {email}

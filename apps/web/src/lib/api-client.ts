@@ -1,7 +1,11 @@
 import { ApiError, readApiError } from "./api-error";
 import type { Box } from "./box";
 
-async function requestJson<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+/** Calls the API through the dashboard's same-origin proxy; a non-2xx answer throws an ApiError. */
+export async function requestJson<T>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (init.body !== undefined) {
     headers["content-type"] = "application/json";
@@ -12,6 +16,7 @@ async function requestJson<T>(path: string, init: { method?: string; body?: unkn
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
     credentials: "same-origin",
     cache: "no-store",
+    signal: init.signal,
   });
   if (!response.ok) {
     throw await readApiError(response);
@@ -22,6 +27,11 @@ async function requestJson<T>(path: string, init: { method?: string; body?: unkn
 
 export function isUnauthorized(error: unknown): boolean {
   return error instanceof ApiError && error.status === 401;
+}
+
+/** A path segment, escaped: ids and env keys come from the user or the server, never trusted as paths. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
 }
 
 export const boxesApi = {

@@ -1,13 +1,21 @@
+/** One problem with one input field, as oRPC reports it in `data.issues`; `path` joined with dots. */
+export interface ApiIssue {
+  path: string;
+  message: string;
+}
+
 /** An error answer from the API server: oRPC `{code, status, message, data?}` or better-auth `{code, message}`. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  readonly issues: ApiIssue[];
 
-  constructor(options: { status: number; code: string; message: string }) {
+  constructor(options: { status: number; code: string; message: string; issues?: ApiIssue[] }) {
     super(options.message);
     this.name = "ApiError";
     this.status = options.status;
     this.code = options.code;
+    this.issues = options.issues ?? [];
   }
 }
 
@@ -16,18 +24,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Validation errors carry their per-field issues in `data.issues`; they say more than "Input validation failed". */
-function describeIssues(data: unknown): string | null {
+function readIssues(data: unknown): ApiIssue[] {
   if (!isRecord(data) || !Array.isArray(data.issues)) {
-    return null;
+    return [];
   }
-  const lines: string[] = [];
+  const issues: ApiIssue[] = [];
   for (const issue of data.issues) {
     if (!isRecord(issue) || typeof issue.message !== "string") {
       continue;
     }
     const path = Array.isArray(issue.path) ? issue.path.map(String).join(".") : "";
-    lines.push(path ? `${path}: ${issue.message}` : issue.message);
+    issues.push({ path, message: issue.message });
   }
+  return issues;
+}
+
+function describeIssues(issues: ApiIssue[]): string | null {
+  const lines = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
   return lines.length > 0 ? lines.join("; ") : null;
 }
 
@@ -51,8 +64,9 @@ export async function readApiError(response: Response): Promise<ApiError> {
   const serverMessage = typeof body.message === "string" && body.message ? body.message : null;
   // oRPC's stock text for validation errors says nothing useful; the issues do.
   const generic = serverMessage === null || serverMessage === "Input validation failed";
-  const message = (generic ? describeIssues(body.data) : null) ?? serverMessage ?? fallback;
-  return new ApiError({ status: response.status, code, message });
+  const issues = readIssues(body.data);
+  const message = (generic ? describeIssues(issues) : null) ?? serverMessage ?? fallback;
+  return new ApiError({ status: response.status, code, message, issues });
 }
 
 export function errorMessage(error: unknown): string {
@@ -63,4 +77,29 @@ export function errorMessage(error: unknown): string {
     return "The network request failed. Check your connection and try again.";
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The server's own words about one field (its first issue whose path starts with `field`), so a form
+ * can show "cron expression '61 * * * *': minute must be 0–59" under the schedule input.
+ */
+export function fieldIssue(error: unknown, field: string): string | null {
+  if (!(error instanceof ApiError)) {
+    return null;
+  }
+  const issue = error.issues.find(
+    (candidate) => candidate.path === field || candidate.path.startsWith(`${field}.`),
+  );
+  return issue?.message ?? null;
+}
+
+/** True when every issue of a validation error belongs to one of `fields`, so the form shows them all already. */
+export function issuesAllShown(error: unknown, fields: readonly string[]): boolean {
+  return (
+    error instanceof ApiError &&
+    error.issues.length > 0 &&
+    error.issues.every((issue) =>
+      fields.some((field) => issue.path === field || issue.path.startsWith(`${field}.`)),
+    )
+  );
 }

@@ -4,10 +4,12 @@ import { BoxDetail } from "@/components/box-detail";
 import { ServerUnavailable } from "@/components/server-unavailable";
 import { errorMessage } from "@/lib/api-error";
 import type { Box } from "@/lib/box";
+import { parseBoxTab } from "@/lib/box-tabs";
 import { fetchBox, requireSession } from "@/lib/server-api";
 
 interface BoxPageProps {
   params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
 }
 
 export async function generateMetadata({ params }: BoxPageProps): Promise<Metadata> {
@@ -16,8 +18,9 @@ export async function generateMetadata({ params }: BoxPageProps): Promise<Metada
   return { title: box?.name ?? "Box" };
 }
 
-export default async function BoxPage({ params }: BoxPageProps) {
+export default async function BoxPage({ params, searchParams }: BoxPageProps) {
   const { id } = await params;
+  const { tab } = await searchParams;
   await requireSession(`/boxes/${encodeURIComponent(id)}`);
   let box: Box | null;
   try {
@@ -29,5 +32,5 @@ export default async function BoxPage({ params }: BoxPageProps) {
   if (!box) {
     notFound();
   }
-  return <BoxDetail initialBox={box} />;
+  return <BoxDetail initialBox={box} initialTab={parseBoxTab(tab)} />;
 }

@@ -1,0 +1,342 @@
+"use client";
+
+import { type FormEvent, useCallback, useId, useState } from "react";
+import { errorMessage, fieldIssue } from "@/lib/api-error";
+import { type Credential, credentialsApi } from "@/lib/box-api";
+import { ConfirmDialog } from "./confirm-dialog";
+import { LockIcon } from "./icons";
+import { EmptyState, ErrorState, LoadingState } from "./panel-states";
+import { RelativeTime } from "./relative-time";
+import { useAuthRedirect } from "./use-auth-redirect";
+import { useResource } from "./use-resource";
+
+const SUGGESTED_KEYS = [
+  "ANTHROPIC_API_KEY",
+  "GITHUB_TOKEN",
+  "OPENAI_API_KEY",
+  "FAL_KEY",
+  "REPLICATE_API_TOKEN",
+  "ELEVENLABS_API_KEY",
+];
+
+function CredentialForm({
+  onCreate,
+}: {
+  onCreate: (input: { key: string; value: string }) => Promise<void>;
+}) {
+  const [key, setKey] = useState("");
+  const [value, setValue] = useState("");
+  const [submitting, setSubmitting] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const baseId = useId();
+  const id = (field: string) => `${baseId}-${field}`;
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setSubmitting(true);
+    setError(null);
+    try {
+      await onCreate({ key: key.trim(), value });
+      setKey("");
+      setValue("");
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  const keyIssue = fieldIssue(error, "key");
+  const valueIssue = fieldIssue(error, "value");
+
+  return (
+    <form
+      className="env-form"
+      onSubmit={submit}
+      noValidate
+      aria-label="Add a credential"
+      data-testid="credential-form"
+    >
+      <div className="credential-form-grid">
+        <div className="field">
+          <label htmlFor={id("key")}>Name</label>
+          <input
+            id={id("key")}
+            type="text"
+            className="mono"
+            list={id("keys")}
+            value={key}
+            onChange={(event) => setKey(event.target.value)}
+            placeholder="ANTHROPIC_API_KEY"
+            autoComplete="off"
+            spellCheck={false}
+            aria-invalid={keyIssue ? true : undefined}
+            aria-describedby={keyIssue ? id("key-error") : undefined}
+            data-testid="credential-key"
+          />
+          <datalist id={id("keys")}>
+            {SUGGESTED_KEYS.map((suggestion) => (
+              <option key={suggestion} value={suggestion} />
+            ))}
+          </datalist>
+          {keyIssue ? (
+            <p id={id("key-error")} className="field-error">
+              {keyIssue}
+            </p>
+          ) : null}
+        </div>
+        <div className="field">
+          <label htmlFor={id("value")}>Value</label>
+          <input
+            id={id("value")}
+            type="password"
+            autoComplete="new-password"
+            className="mono"
+            value={value}
+            onChange={(event) => setValue(event.target.value)}
+            spellCheck={false}
+            aria-invalid={valueIssue ? true : undefined}
+            aria-describedby={valueIssue ? id("value-error") : undefined}
+            data-testid="credential-value"
+          />
+          {valueIssue ? (
+            <p id={id("value-error")} className="field-error">
+              {valueIssue}
+            </p>
+          ) : null}
+        </div>
+        <div className="field field-submit">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={submitting}
+            data-testid="credential-submit"
+          >
+            {submitting ? "Saving…" : "Add credential"}
+          </button>
+        </div>
+      </div>
+      {error && !keyIssue && !valueIssue ? (
+        <p className="form-error" role="alert" data-testid="credential-error">
+          {errorMessage(error)}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function CredentialRow({
+  credential,
+  onChanged,
+  onDeleted,
+}: {
+  credential: Credential;
+  onChanged: (credential: Credential) => void;
+  onDeleted: (key: string) => void;
+}) {
+  const handleAuth = useAuthRedirect();
+  const [replacing, setReplacing] = useState(false);
+  const [value, setValue] = useState("");
+  const [saving, setSaving] = useState(false);
+  const [replaceError, setReplaceError] = useState<string | null>(null);
+  const [confirmOpen, setConfirmOpen] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const valueId = useId();
+
+  async function replace(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setSaving(true);
+    setReplaceError(null);
+    try {
+      onChanged(await credentialsApi.update(credential.key, value));
+      setReplacing(false);
+      setValue("");
+    } catch (caught) {
+      if (!handleAuth(caught)) {
+        setReplaceError(fieldIssue(caught, "value") ?? errorMessage(caught));
+      }
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  async function remove() {
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      await credentialsApi.remove(credential.key);
+      setConfirmOpen(false);
+      onDeleted(credential.key);
+    } catch (caught) {
+      if (!handleAuth(caught)) {
+        setDeleteError(errorMessage(caught));
+      }
+    } finally {
+      setDeleting(false);
+    }
+  }
+
+  return (
+    <li className="env-row" data-testid="credential-item" data-key={credential.key}>
+      <div className="env-row-view">
+        <span className="env-name">
+          <code className="env-key" data-testid="credential-item-key">
+            {credential.key}
+          </code>
+          <span className="badge badge-secret">
+            <LockIcon /> secret
+          </span>
+        </span>
+        <code className="env-value" data-testid="credential-item-value">
+          {credential.maskedValue}
+        </code>
+        <span className="muted small env-updated">
+          <RelativeTime iso={credential.updatedAt} />
+        </span>
+        <div className="button-row">
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => {
+              setReplacing((open) => !open);
+              setReplaceError(null);
+            }}
+            aria-expanded={replacing}
+            aria-label={`Replace ${credential.key}`}
+            data-testid="credential-replace"
+          >
+            Replace
+          </button>
+          <button
+            type="button"
+            className="button button-small button-danger-outline"
+            onClick={() => {
+              setDeleteError(null);
+              setConfirmOpen(true);
+            }}
+            aria-label={`Delete ${credential.key}`}
+            data-testid="credential-delete"
+          >
+            Delete
+          </button>
+        </div>
+      </div>
+      {replacing ? (
+        <form className="replace-form" onSubmit={replace} noValidate aria-label={`Replace ${credential.key}`}>
+          <label htmlFor={valueId}>New value for {credential.key}</label>
+          <div className="inline-form">
+            <input
+              id={valueId}
+              type="password"
+              autoComplete="new-password"
+              className="mono"
+              value={value}
+              onChange={(event) => setValue(event.target.value)}
+              aria-invalid={replaceError ? true : undefined}
+              data-testid="credential-replace-value"
+            />
+            <button type="submit" className="button button-primary" disabled={saving}>
+              {saving ? "Saving…" : "Save"}
+            </button>
+          </div>
+          {replaceError ? (
+            <p className="form-error" role="alert">
+              {replaceError}
+            </p>
+          ) : null}
+        </form>
+      ) : null}
+      <ConfirmDialog
+        open={confirmOpen}
+        title={`Delete ${credential.key}?`}
+        confirmLabel="Delete credential"
+        busy={deleting}
+        error={deleteError}
+        onConfirm={remove}
+        onCancel={() => setConfirmOpen(false)}
+      >
+        <p>Your boxes lose it at their next deploy.</p>
+      </ConfirmDialog>
+    </li>
+  );
+}
+
+export function CredentialsPanel() {
+  const handleAuth = useAuthRedirect();
+  const credentials = useResource(credentialsApi.list);
+  const { setData } = credentials;
+
+  const upsert = useCallback(
+    (credential: Credential) =>
+      setData((current) =>
+        [...(current ?? []).filter((known) => known.key !== credential.key), credential].sort((a, b) =>
+          a.key.localeCompare(b.key),
+        ),
+      ),
+    [setData],
+  );
+
+  async function create(input: { key: string; value: string }) {
+    try {
+      upsert(await credentialsApi.create(input));
+    } catch (caught) {
+      if (!handleAuth(caught)) {
+        throw caught;
+      }
+    }
+  }
+
+  const list = credentials.data ?? [];
+  const hasAnthropicKey = list.some((credential) => credential.key === "ANTHROPIC_API_KEY");
+
+  return (
+    <section className="card" aria-labelledby="credentials-title" data-testid="credentials">
+      <h2 id="credentials-title" className="card-title">
+        Credentials
+      </h2>
+      <div className="muted small prose">
+        <p>
+          Credentials are encrypted at rest and never shown again after saving. Each one reaches every box you
+          own as an environment variable (a box's own env var of the same name wins).
+        </p>
+        <p>
+          <strong>
+            <code>ANTHROPIC_API_KEY</code>
+          </strong>{" "}
+          is special: Claude in your boxes uses it instead of the platform's key
+          {hasAnthropicKey ? " — yours is set" : ""}. Like every credential it is applied at each box's next
+          deploy, so redeploy a running box to switch it now.
+        </p>
+      </div>
+      <CredentialForm onCreate={create} />
+      <h3 className="small-heading">Saved credentials</h3>
+      {credentials.error ? (
+        <ErrorState
+          title="Could not load your credentials"
+          error={credentials.error}
+          onRetry={credentials.reload}
+          testId="credentials-error"
+        />
+      ) : null}
+      {credentials.loading ? (
+        <LoadingState label="Loading credentials…" testId="credentials-loading" />
+      ) : list.length === 0 && !credentials.error ? (
+        <EmptyState title="No credentials yet" testId="credentials-empty">
+          Add <code>ANTHROPIC_API_KEY</code> so your boxes run on your own Anthropic account.
+        </EmptyState>
+      ) : (
+        <ul className="env-list" data-testid="credential-list">
+          {list.map((credential) => (
+            <CredentialRow
+              key={credential.key}
+              credential={credential}
+              onChanged={upsert}
+              onDeleted={(key) => setData((current) => (current ?? []).filter((known) => known.key !== key))}
+            />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
