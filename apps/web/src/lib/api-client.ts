@@ -34,8 +34,25 @@ export function segment(value: string): string {
   return encodeURIComponent(value);
 }
 
+/** The API pages the list; a user has at most 1,000 boxes, so the dashboard simply walks every page. */
+export const BOX_PAGE_SIZE = 200;
+
+export async function collectBoxPages(fetchPage: (path: string) => Promise<Box[]>): Promise<Box[]> {
+  const boxes: Box[] = [];
+  for (;;) {
+    const last = boxes.at(-1);
+    const page = await fetchPage(
+      `/rpc/box?limit=${BOX_PAGE_SIZE}${last ? `&before=${encodeURIComponent(last.id)}` : ""}`,
+    );
+    boxes.push(...page);
+    if (page.length < BOX_PAGE_SIZE) {
+      return boxes;
+    }
+  }
+}
+
 export const boxesApi = {
-  list: () => requestJson<Box[]>("/rpc/box"),
+  list: () => collectBoxPages((path) => requestJson<Box[]>(path)),
   get: (id: string) => requestJson<Box>(`/rpc/box/${encodeURIComponent(id)}`),
   create: (input: { name: string; skills?: string[] }) =>
     requestJson<Box>("/rpc/box", { method: "POST", body: input }),

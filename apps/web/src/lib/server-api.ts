@@ -1,6 +1,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { cache } from "react";
+import { collectBoxPages } from "./api-client";
 import { ApiError, readApiError } from "./api-error";
 import type { Box } from "./box";
 import { getServerUrl } from "./server-env";
@@ -84,7 +85,7 @@ async function fetchFromApi<T>(path: string, returnTo: string): Promise<T> {
 }
 
 export function fetchBoxes(): Promise<Box[]> {
-  return fetchFromApi<Box[]>("/rpc/box", "/");
+  return collectBoxPages((path) => fetchFromApi<Box[]>(path, "/"));
 }
 
 /** The box, or null when it does not exist or belongs to someone else (the API answers 404 for both). */
