@@ -78,14 +78,27 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
     c.header("x-request-id", requestId);
   });
 
-  // Generous for API calls (an email body is at most 500 KiB of markdown), small enough to refuse abuse early.
-  const limitBody = bodyLimit({
-    maxSize: 2 * 1024 * 1024,
-    onError: (c) =>
-      c.json({ code: "PAYLOAD_TOO_LARGE", status: 413, message: "request body is larger than 2 MiB" }, 413),
-  });
+  // Generous for API calls (an email body is at most 500 KiB of markdown), small enough to refuse abuse early;
+  // audio for transcription is the one large upload.
+  const limitTo = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) =>
+        c.json(
+          {
+            code: "PAYLOAD_TOO_LARGE",
+            status: 413,
+            message: `request body is larger than ${maxSize / 1024 / 1024} MiB`,
+          },
+          413,
+        ),
+    });
+  const limitBody = limitTo(2 * 1024 * 1024);
+  const limitAudio = limitTo(15 * 1024 * 1024);
   app.use("/rpc/*", limitBody);
-  app.use("/box/*", limitBody);
+  app.use("/box/*", (c, next) =>
+    c.req.path === "/box/ai/speech-to-text" ? limitAudio(c, next) : limitBody(c, next),
+  );
   app.use("/webhooks/*", limitBody);
   app.use("/api/auth/*", limitBody);
 
@@ -117,6 +130,13 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
 
   app.on(["GET", "POST"], "/api/auth/*", async (c) => {
     const request = c.req.raw;
+    if (
+      c.req.path.endsWith("/sign-out") ||
+      c.req.path.endsWith("/revoke-session") ||
+      c.req.path.endsWith("/revoke-sessions")
+    ) {
+      deps.sessions.forget(request.headers);
+    }
     // Rate limiting keys on the client address; only our own proxy on loopback may tell us what it is.
     const peer = remoteAddress?.(request);
     if (peer && !LOOPBACK.has(peer)) {

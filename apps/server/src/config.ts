@@ -87,6 +87,15 @@ const schema = z.object({
   BOX_AGENT_NODE: optional,
   /** NODE_PATH inside a sprite; on sprites-local the host's node_modules (read-only in the sandbox). */
   BOX_AGENT_NODE_PATH: optional,
+  /** Media providers (image: fal → Replicate; speech: ElevenLabs → Replicate; transcription: Google → Replicate). */
+  FAL_KEY: optional,
+  FAL_BASE_URL: optional,
+  REPLICATE_API_TOKEN: optional,
+  REPLICATE_BASE_URL: optional,
+  ELEVENLABS_API_KEY: optional,
+  ELEVENLABS_BASE_URL: optional,
+  GOOGLE_SPEECH_API_KEY: optional,
+  GOOGLE_SPEECH_BASE_URL: optional,
   DEPLOY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   /** How soon a deploy step whose worker died is picked up again. */
   DEPLOY_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),

@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createMediaAi } from "@vps-claude/ai";
 import { type ApiDeps, createSpritesBoxAgentClient, type DeployRuntime } from "@vps-claude/api";
-import { createAuth } from "@vps-claude/auth";
+import { createAuth, createSessionResolver } from "@vps-claude/auth";
 import { createDatabase } from "@vps-claude/db";
 import { selectEmailProvider } from "@vps-claude/email";
 import type { Logger } from "@vps-claude/logger";
@@ -48,6 +49,31 @@ function createRuntime(config: ServerConfig, sprites: SpritesClient): DeployRunt
   };
 }
 
+/** Successful media calls (images, speech, transcripts) one box may make per rolling hour. */
+const AI_CALLS_PER_BOX_PER_HOUR = 120;
+
+function createAi(config: ServerConfig): ApiDeps["ai"] {
+  const keyed = <T>(key: string | undefined, value: (key: string) => T) => (key ? value(key) : undefined);
+  return {
+    media: createMediaAi({
+      fal: keyed(config.FAL_KEY, (apiKey) => ({ apiKey, baseUrl: config.FAL_BASE_URL })),
+      replicate: keyed(config.REPLICATE_API_TOKEN, (apiToken) => ({
+        apiToken,
+        baseUrl: config.REPLICATE_BASE_URL,
+      })),
+      elevenLabs: keyed(config.ELEVENLABS_API_KEY, (apiKey) => ({
+        apiKey,
+        baseUrl: config.ELEVENLABS_BASE_URL,
+      })),
+      googleSpeech: keyed(config.GOOGLE_SPEECH_API_KEY, (apiKey) => ({
+        apiKey,
+        baseUrl: config.GOOGLE_SPEECH_BASE_URL,
+      })),
+    }),
+    callsPerHour: AI_CALLS_PER_BOX_PER_HOUR,
+  };
+}
+
 export function createServerDeps(config: ServerConfig, logger: Logger): ServerDeps {
   const database = createDatabase({ url: config.DATABASE_URL, max: 20 });
   const producer = createRedis(config.REDIS_URL, "producer");
@@ -70,6 +96,7 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
     db: database.db,
     queues,
     auth,
+    sessions: createSessionResolver(auth),
     keyring,
     logger,
     sprites,
@@ -82,6 +109,7 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
       outboxDir: join(config.DATA_DIR, "outbox"),
     }),
     boxAgent: createSpritesBoxAgentClient({ sprites, db: database.db, keyring }),
+    ai: createAi(config),
     config: {
       agentsDomain: config.AGENTS_DOMAIN,
       // Box tokens are 256-bit random values, so a fixed key suffices for the lookup hash, and it

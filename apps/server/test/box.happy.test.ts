@@ -48,7 +48,9 @@ describe("boxes", () => {
     }
     const first = (await fresh.get("/rpc/box?limit=2")).body as unknown as { id: string }[];
     expect(first.map((b) => b.id)).toEqual([ids[2], ids[1]]);
-    const second = (await fresh.get(`/rpc/box?limit=2&before=${first[1]?.id}`)).body as unknown as { id: string }[];
+    const second = (await fresh.get(`/rpc/box?limit=2&before=${first[1]?.id}`)).body as unknown as {
+      id: string;
+    }[];
     expect(second.map((b) => b.id)).toEqual([ids[0]]);
     expect((await fresh.get("/rpc/box?limit=0")).status).toBe(400);
   });

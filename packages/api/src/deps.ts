@@ -1,4 +1,5 @@
-import type { Auth } from "@vps-claude/auth";
+import type { MediaAi } from "@vps-claude/ai";
+import type { Auth, SessionResolver } from "@vps-claude/auth";
 import type { Database } from "@vps-claude/db";
 import type { EmailProvider } from "@vps-claude/email";
 import type { Logger } from "@vps-claude/logger";
@@ -38,6 +39,7 @@ export interface ApiDeps {
   queues: Queues;
   keyring: Keyring;
   auth: Auth;
+  sessions: SessionResolver;
   logger: Logger;
   config: ApiConfig;
   /** Attachments and generated media. */
@@ -46,4 +48,13 @@ export interface ApiDeps {
   emailProvider: EmailProvider;
   /** Calls into a box's box-agent (waking the box first). */
   boxAgent: BoxAgentClient;
+  /** Media providers for the box API's /ai routes. */
+  ai: AiDeps;
+}
+
+export interface AiDeps {
+  /** Image, speech and transcription providers with fallback; none configured → the routes answer 503. */
+  media: MediaAi;
+  /** Successful media calls a box may make per rolling hour (counted from ai_usage). */
+  callsPerHour: number;
 }

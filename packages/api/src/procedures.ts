@@ -1,5 +1,4 @@
 import { ORPCError, os } from "@orpc/server";
-import { getSessionUser } from "@vps-claude/auth";
 import type { Logger } from "@vps-claude/logger";
 import type { ApiDeps } from "./deps";
 import { SERVICE_ERROR_STATUS, ServiceError } from "./errors";
@@ -30,7 +29,7 @@ const base = os.$context<RequestContext>().use(async ({ next }) => {
 export const publicProcedure = base;
 
 export const protectedProcedure = base.use(async ({ context, next }) => {
-  const user = await getSessionUser(context.deps.auth, context.headers);
+  const user = await context.deps.sessions.resolve(context.headers);
   if (!user) {
     throw new ORPCError("UNAUTHORIZED", {
       status: 401,

@@ -5,6 +5,7 @@ import { type BoxApiClient, BoxApiError, type Cronjob } from "../box-api";
 import { emailIdSchema } from "../email/inbound-email";
 import type { Inbox } from "../email/inbox";
 import { emailListLine, emailReadResult } from "../email/render";
+import { registerMediaTools } from "./media-tools";
 import type { BoxAgentToolName } from "./tool-names";
 
 const CRON_HELP =
@@ -55,17 +56,6 @@ function errorResult(text: string): CallToolResult {
   return { content: [{ type: "text", text }], isError: true };
 }
 
-/**
- * The platform side of the media tools does not exist yet. Saying so as a tool error lets Claude tell the
- * user honestly instead of believing an email went out or an image exists.
- */
-function notAvailable(what: string): CallToolResult {
-  return errorResult(
-    `not available yet: ${what}. This box cannot do that until the platform enables it; ` +
-      "tell the user instead of retrying.",
-  );
-}
-
 function describeCronjob(job: Cronjob): string {
   const state = job.enabled ? "enabled" : "disabled";
   return `${job.id} "${job.name}" — ${job.schedule} (${job.timezone ?? "UTC"}), ${state}`;
@@ -87,9 +77,19 @@ export interface CreateBoxAgentMcpServerOptions {
   /** The box's `~/.inbox`, read directly: the MCP server runs in the box with the daemon's HOME. */
   inbox: Inbox;
   version: string;
+  /** The box user's home: media tools write under ~/media and read audio only from inside it. */
+  home: string;
+  /** Client for the media routes, with a timeout long enough for a provider and its fallback. */
+  mediaApi?: BoxApiClient;
 }
 
-export function createBoxAgentMcpServer({ api, inbox, version }: CreateBoxAgentMcpServerOptions): McpServer {
+export function createBoxAgentMcpServer({
+  api,
+  inbox,
+  version,
+  home,
+  mediaApi,
+}: CreateBoxAgentMcpServerOptions): McpServer {
   const server = new McpServer({ name: "box-agent", version });
 
   server.registerTool(
@@ -205,72 +205,7 @@ export function createBoxAgentMcpServer({ api, inbox, version }: CreateBoxAgentM
     },
   );
 
-  server.registerTool(
-    "generate_image",
-    {
-      title: "Generate image",
-      description:
-        "Generate an image from a text prompt and save it in the box; answers with the file's path.",
-      inputSchema: {
-        prompt: z.string().min(1).max(4000).describe("What the image should show, in detail."),
-        aspectRatio: z
-          .enum(["1:1", "16:9", "9:16", "4:3", "3:4"])
-          .optional()
-          .describe("Shape of the image (default 1:1)."),
-        outputPath: z
-          .string()
-          .min(1)
-          .optional()
-          .describe("Where to save it, relative to the home directory."),
-      },
-      annotations: { openWorldHint: true },
-    },
-    async () => notAvailable("image generation"),
-  );
-
-  server.registerTool(
-    "text_to_speech",
-    {
-      title: "Text to speech",
-      description: "Turn text into spoken audio saved in the box; answers with the audio file's path.",
-      inputSchema: {
-        text: z.string().min(1).max(5000).describe("The text to speak."),
-        voice: z
-          .string()
-          .min(1)
-          .optional()
-          .describe("Voice name or id; the provider's default when omitted."),
-        outputPath: z
-          .string()
-          .min(1)
-          .optional()
-          .describe("Where to save it, relative to the home directory."),
-      },
-      annotations: { openWorldHint: true },
-    },
-    async () => notAvailable("text to speech"),
-  );
-
-  server.registerTool(
-    "speech_to_text",
-    {
-      title: "Speech to text",
-      description: "Transcribe an audio file in the box to text.",
-      inputSchema: {
-        audioPath: z
-          .string()
-          .min(1)
-          .describe("Path of the audio file (absolute, or relative to the home directory)."),
-        language: z
-          .string()
-          .min(2)
-          .optional()
-          .describe("BCP-47 language of the speech, e.g. 'en-US'; detected when omitted."),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: true },
-    },
-    async () => notAvailable("speech to text"),
-  );
+  registerMediaTools(server, { api: mediaApi ?? api, home });
 
   server.registerTool(
     "cronjob_list",

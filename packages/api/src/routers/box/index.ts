@@ -18,12 +18,14 @@ import {
   updateCronjob,
 } from "../../services/cronjob/index";
 import { queueOutboundEmail } from "../../services/email/queue-outbound-email";
+import { aiRouter } from "./ai";
 
 const tags = ["Box API"];
 const cronjobParams = z.object({ id: idParam });
 
 /** What a box may call with its own token (X-Box-Secret), served under /box. Always scoped to that box. */
 export const boxApiRouter = {
+  ai: aiRouter,
   email: {
     send: boxProcedure
       .route({

@@ -39,7 +39,10 @@ export async function listBoxes({
       .where(and(eq(box.id, before), eq(box.userId, userId)))
       .limit(1);
     if (cursor) {
-      const older = or(lt(box.createdAt, cursor.createdAt), and(eq(box.createdAt, cursor.createdAt), lt(box.id, before)));
+      const older = or(
+        lt(box.createdAt, cursor.createdAt),
+        and(eq(box.createdAt, cursor.createdAt), lt(box.id, before)),
+      );
       if (older) {
         conditions.push(older);
       }
