@@ -19,7 +19,7 @@ export async function sendOutboundEmail({ deps, emailId }: { deps: ApiDeps; emai
     .innerJoin(box, eq(box.id, boxEmail.boxId))
     .where(eq(boxEmail.id, emailId))
     .limit(1);
-  if (!row || row.email.direction !== "outbound") {
+  if (row?.email.direction !== "outbound") {
     return { outcome: "gone" as const };
   }
   const { email } = row;
