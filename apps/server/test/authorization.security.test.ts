@@ -80,6 +80,9 @@ const USER_CASES: Record<string, Case> = {
     cross: "not-found",
   },
   "deploy.steps": { cross: "not-found" },
+  "files.list": { cross: "not-found", ownerStatus: 409 },
+  "files.read": { cross: "not-found", ownerStatus: 409 },
+  "files.write": { body: () => ({ path: "notes.md", content: "x" }), cross: "not-found", ownerStatus: 409 },
   "session.list": { cross: "not-found", ownerStatus: 409 },
   "session.send": { body: () => ({ message: "hello" }), cross: "not-found", ownerStatus: 409 },
   "email.list": { cross: "not-found" },
@@ -128,6 +131,9 @@ function fillPath(path: string, f: Fixture): string {
 
 function withQuery(route: RouteInfo, f: Fixture, name: string): string {
   const path = fillPath(route.path, f);
+  if (name === "files.read" || name === "files.list") {
+    return `${path}?path=notes.md`;
+  }
   return name === "agentConfig.get" && route.path.startsWith("/box/") ? `${path}?triggerType=email` : path;
 }
 

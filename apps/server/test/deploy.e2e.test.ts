@@ -207,6 +207,44 @@ describe("a box comes alive", () => {
     expect(latest).toMatchObject({ status: "failed", errorMessage: "cronjob is disabled" });
   });
 
+  it("lets the owner browse, read and write files in the box's home, and nowhere else", async () => {
+    const written = await client.post(`/rpc/box/${boxId}/fs/write`, {
+      path: "notes/todo.md",
+      content: "- buy milk\n",
+    });
+    expect(written.status, JSON.stringify(written.body)).toBe(200);
+    expect(written.body).toMatchObject({ path: "/home/sprite/notes/todo.md", size: 11 });
+    const listing = await client.get(`/rpc/box/${boxId}/fs/list?path=notes`);
+    expect(listing.body).toMatchObject({
+      path: "/home/sprite/notes",
+      entries: [{ name: "todo.md", type: "file" }],
+    });
+    const home = await client.get(`/rpc/box/${boxId}/fs/list`);
+    expect((home.body as unknown as { entries: { name: string }[] }).entries.map((e) => e.name)).toEqual(
+      expect.arrayContaining([".box-agent", "notes"]),
+    );
+    const read = await client.get(`/rpc/box/${boxId}/fs/read?path=${encodeURIComponent("~/notes/todo.md")}`);
+    expect(read.body).toMatchObject({ encoding: "utf8", content: "- buy milk\n" });
+
+    expect((await client.get(`/rpc/box/${boxId}/fs/read?path=nope.txt`)).status).toBe(404);
+    for (const escape of ["../../etc/passwd", "/etc/passwd", "notes/../../../etc"]) {
+      const res = await client.get(`/rpc/box/${boxId}/fs/read?path=${encodeURIComponent(escape)}`);
+      expect(res.status, escape).toBe(400);
+      expect(String(res.body.message)).toContain("outside the box's home");
+    }
+    const { box } = await import("@vps-claude/db");
+    const [target] = await server.deps.db.select().from(box).where(eq(box.id, boxId));
+    await server.deps.sprites.exec(String(target?.spriteName), "ln -sfn /etc ~/etc-link");
+    const viaLink = await client.get(`/rpc/box/${boxId}/fs/read?path=etc-link/hostname`);
+    expect(viaLink.status).toBe(400);
+    expect(String(viaLink.body.message)).toContain("leads outside the box's home");
+    const writeViaLink = await client.post(`/rpc/box/${boxId}/fs/write`, {
+      path: "etc-link/evil",
+      content: "x",
+    });
+    expect(writeViaLink.status).toBe(400);
+  });
+
   it("deletes the box and its sandbox", async () => {
     const { box } = await import("@vps-claude/db");
     const [target] = await server.deps.db.select().from(box).where(eq(box.id, boxId));

@@ -5,6 +5,7 @@ import type { EmailProvider } from "@vps-claude/email";
 import type { Logger } from "@vps-claude/logger";
 import type { Queues } from "@vps-claude/queue";
 import type { Keyring } from "@vps-claude/shared";
+import type { SpritesClient } from "@vps-claude/sprites";
 import type { Storage } from "@vps-claude/storage";
 import type { BoxAgentClient } from "./services/box-agent/box-agent-client";
 
@@ -48,6 +49,8 @@ export interface ApiDeps {
   emailProvider: EmailProvider;
   /** Calls into a box's box-agent (waking the box first). */
   boxAgent: BoxAgentClient;
+  /** The sandbox provider, for the owner's file browser. */
+  sprites: SpritesClient;
   /** Media providers for the box API's /ai routes. */
   ai: AiDeps;
 }

@@ -14,6 +14,7 @@ export * from "./services/deploy/orchestrate-deploy";
 export * from "./services/deploy/run-deploy-step";
 export * from "./services/email/index";
 export * from "./services/env-var/index";
+export * from "./services/files/box-files";
 export * from "./services/secrets/index";
 export * from "./services/skills/index";
 export * from "./workers/index";

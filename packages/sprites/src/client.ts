@@ -82,6 +82,11 @@ export interface WaitForUrlOptions {
   isReady?: (response: Response) => boolean;
 }
 
+export interface DirEntry {
+  name: string;
+  type: "file" | "dir" | "symlink" | "other";
+}
+
 export interface CheckpointInfo {
   id: string;
   createTime: Date;
@@ -110,6 +115,8 @@ export interface SpritesClient {
   exec(name: string, script: string, options?: ExecOptions): Promise<ExecResult>;
   writeFile(name: string, path: string, data: string | Buffer, mode?: number): Promise<void>;
   readFile(name: string, path: string): Promise<Buffer>;
+  /** The entries of a directory (not recursive). */
+  listDir(name: string, path: string): Promise<DirEntry[]>;
   /** Creates or replaces a service and starts it; `monitor` is how long to collect its startup output. */
   putService(name: string, service: ServiceSpec, options?: { monitor?: string }): Promise<PutServiceResult>;
   getService(name: string, serviceName: string): Promise<ServiceInfo | null>;
@@ -421,6 +428,22 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
       return retried(`read ${path} on sprite '${name}'`, async () => {
         const content = await sdk.sprite(name).filesystem().readFile(path);
         return Buffer.isBuffer(content) ? content : Buffer.from(content);
+      });
+    },
+
+    async listDir(name, path) {
+      return retried(`list ${path} on sprite '${name}'`, async () => {
+        const entries = await sdk.sprite(name).filesystem().readdir(path, { withFileTypes: true });
+        return entries.map((entry) => ({
+          name: entry.name,
+          type: entry.isDirectory()
+            ? "dir"
+            : entry.isSymbolicLink()
+              ? "symlink"
+              : entry.isFile()
+                ? "file"
+                : "other",
+        }));
       });
     },
 

@@ -4,6 +4,7 @@ export {
   type CheckpointInfo,
   type CreateSpriteOptions,
   createSpritesClient,
+  type DirEntry,
   type ExecOptions,
   type ExecResult,
   type PutServiceResult,

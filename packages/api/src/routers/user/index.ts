@@ -4,6 +4,7 @@ import { credentialRouter } from "./credential";
 import { cronjobRouter } from "./cronjob";
 import { emailRouter } from "./email";
 import { envVarRouter } from "./env-var";
+import { filesRouter } from "./files";
 import { deployRouter, sessionRouter } from "./session";
 
 /** Everything a signed-in user can call, served under /rpc. */
@@ -16,6 +17,7 @@ export const userRouter = {
   email: emailRouter,
   deploy: deployRouter,
   session: sessionRouter,
+  files: filesRouter,
 };
 
 export type UserRouter = typeof userRouter;
