@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { OpenAPIHandler } from "@orpc/openapi/fetch";
 import { ORPCError, onError, ValidationError } from "@orpc/server";
 import { type ApiDeps, boxApiRouter, userRouter } from "@vps-claude/api";
 import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
 import { sql } from "drizzle-orm";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { generateOpenApiDocument } from "./routes/openapi";
@@ -20,11 +21,6 @@ export interface CreateAppOptions {
   deps: ApiDeps;
   /** Checked by /health beside Postgres. */
   redis: Redis;
-  /**
-   * The peer address of a request, when the runtime knows it. Used to decide whether an
-   * X-Forwarded-For header can be believed (only from our own same-origin proxy on loopback).
-   */
-  remoteAddress?: (request: Request) => string | undefined;
 }
 
 function summarizeIssues(error: ValidationError): string {
@@ -58,7 +54,16 @@ function clarifyErrors(error: unknown, logger: Logger): void {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
-export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
+/** The TCP peer when served by @hono/node-server; undefined for in-process calls (tests, benches). */
+function peerAddress(c: Context<AppEnv>): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createApp({ deps, redis }: CreateAppOptions) {
   const app = new Hono<AppEnv>();
   const rootLogger = deps.logger;
 
@@ -138,8 +143,11 @@ export function createApp({ deps, redis, remoteAddress }: CreateAppOptions) {
       deps.sessions.forget(request.headers);
     }
     // Rate limiting keys on the client address; only our own proxy on loopback may tell us what it is.
-    const peer = remoteAddress?.(request);
-    if (peer && !LOOPBACK.has(peer)) {
+    // A caller on loopback is our dashboard proxy (or a local tool): its X-Forwarded-For stands,
+    // and without one the caller itself is the client. Anyone else is keyed by its own address.
+    const peer = peerAddress(c);
+    const forwarded = request.headers.get("x-forwarded-for");
+    if (peer && (!LOOPBACK.has(peer) || !forwarded)) {
       const headers = new Headers(request.headers);
       headers.set("x-forwarded-for", peer);
       return deps.auth.handler(new Request(request, { headers }));

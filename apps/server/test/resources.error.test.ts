@@ -236,3 +236,40 @@ describe("auth errors are clear", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("auth rate limiting", () => {
+  it("answers 429 after too many sign-in attempts from one address", async () => {
+    const limited = await startTestServer({ env: { AUTH_RATE_LIMIT: "on" } });
+    try {
+      const fresh = new TestClient(limited);
+      const { email } = await fresh.signUp();
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        statuses.push(
+          (
+            await new TestClient(limited).post("/api/auth/sign-in/email", {
+              email,
+              password: "wrong-password",
+            })
+          ).status,
+        );
+      }
+      expect(
+        statuses.slice(0, 5).every((status) => status === 401),
+        JSON.stringify(statuses),
+      ).toBe(true);
+      expect(statuses.at(-1), JSON.stringify(statuses)).toBe(429);
+      // Another client address is not affected by the first one's attempts.
+      const other = await new TestClient(limited, { "x-forwarded-for": "198.51.100.7" }).post(
+        "/api/auth/sign-in/email",
+        {
+          email,
+          password: "wrong-password",
+        },
+      );
+      expect(other.status).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
+});
