@@ -5,6 +5,8 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useId, useState } from "react";
 import { authApi, describeAuthError } from "@/lib/api-client";
 import { errorMessage } from "@/lib/api-error";
+import { Field } from "./field";
+import { SubmitButton } from "./form-buttons";
 
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -89,8 +91,7 @@ export function AuthForm({ mode, returnTo, notice = null }: AuthFormProps) {
         </p>
       ) : null}
       {signingUp ? (
-        <div className="field">
-          <label htmlFor={ids.name}>Name</label>
+        <Field label="Name" htmlFor={ids.name}>
           <input
             id={ids.name}
             name="name"
@@ -100,10 +101,9 @@ export function AuthForm({ mode, returnTo, notice = null }: AuthFormProps) {
             onChange={(event) => setName(event.target.value)}
             required
           />
-        </div>
+        </Field>
       ) : null}
-      <div className="field">
-        <label htmlFor={ids.email}>Email</label>
+      <Field label="Email" htmlFor={ids.email}>
         <input
           id={ids.email}
           name="email"
@@ -113,9 +113,8 @@ export function AuthForm({ mode, returnTo, notice = null }: AuthFormProps) {
           onChange={(event) => setEmail(event.target.value)}
           required
         />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.password}>Password</label>
+      </Field>
+      <Field label="Password" htmlFor={ids.password}>
         <input
           id={ids.password}
           name="password"
@@ -132,21 +131,19 @@ export function AuthForm({ mode, returnTo, notice = null }: AuthFormProps) {
             At least {MIN_PASSWORD_LENGTH} characters.
           </p>
         ) : null}
-      </div>
+      </Field>
       {error ? (
         <p id={ids.error} className="form-error" role="alert" data-testid="auth-error">
           {error}
         </p>
       ) : null}
-      <button type="submit" className="button button-primary button-block" disabled={submitting}>
-        {submitting
-          ? signingUp
-            ? "Creating account…"
-            : "Signing in…"
-          : signingUp
-            ? "Create account"
-            : "Sign in"}
-      </button>
+      <SubmitButton
+        busy={submitting}
+        busyLabel={signingUp ? "Creating account…" : "Signing in…"}
+        className="button button-primary button-block"
+      >
+        {signingUp ? "Create account" : "Sign in"}
+      </SubmitButton>
       <p className="auth-switch">
         {signingUp ? (
           <>

@@ -6,6 +6,8 @@ import { boxesApi, isUnauthorized } from "@/lib/api-client";
 import { errorMessage } from "@/lib/api-error";
 import { BOX_NAME_MAX_LENGTH, type Box, validateBoxName } from "@/lib/box";
 import { skillsApi } from "@/lib/box-api";
+import { Field } from "./field";
+import { SubmitButton } from "./form-buttons";
 import { ErrorState } from "./panel-states";
 import { useResource } from "./use-resource";
 
@@ -126,8 +128,7 @@ export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
         A box is a Claude agent in its own sandbox, with its own email address, cronjobs and files.
       </p>
       <div className="form-grid form-grid-two">
-        <div className="field">
-          <label htmlFor={nameId}>Box name</label>
+        <Field label="Box name" htmlFor={nameId}>
           <input
             ref={nameInputRef}
             id={nameId}
@@ -143,16 +144,11 @@ export function CreateBoxForm({ onCreated, nameInputRef }: CreateBoxFormProps) {
             data-testid="create-box-name"
             required
           />
-        </div>
+        </Field>
         <div className="field field-submit">
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={submitting}
-            data-testid="create-box-submit"
-          >
-            {submitting ? "Creating…" : "Create box"}
-          </button>
+          <SubmitButton busy={submitting} busyLabel="Creating…" testId="create-box-submit">
+            Create box
+          </SubmitButton>
         </div>
       </div>
       <SkillPicker selected={skills} onToggle={toggleSkill} disabled={submitting} />

@@ -3,11 +3,17 @@
 import { type FormEvent, useCallback, useId, useState } from "react";
 import { errorMessage, fieldIssue } from "@/lib/api-error";
 import { type Credential, credentialsApi } from "@/lib/box-api";
+import { upsertByKey, withoutKey } from "@/lib/keyed-list";
 import { ConfirmDialog } from "./confirm-dialog";
+import { DeleteButton } from "./delete-button";
+import { Field } from "./field";
+import { SubmitButton } from "./form-buttons";
 import { LockIcon } from "./icons";
 import { EmptyState, ErrorState, LoadingState } from "./panel-states";
 import { RelativeTime } from "./relative-time";
 import { useAuthRedirect } from "./use-auth-redirect";
+import { useConfirmedDelete } from "./use-confirmed-delete";
+import { useFormSubmit } from "./use-form-submit";
 import { useResource } from "./use-resource";
 
 const SUGGESTED_KEYS = [
@@ -26,25 +32,14 @@ function CredentialForm({
 }) {
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const baseId = useId();
   const id = (field: string) => `${baseId}-${field}`;
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setSubmitting(true);
-    setError(null);
-    try {
-      await onCreate({ key: key.trim(), value });
-      setKey("");
-      setValue("");
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setSubmitting(false);
-    }
-  }
+  const { submitting, error, submit } = useFormSubmit(async () => {
+    await onCreate({ key: key.trim(), value });
+    setKey("");
+    setValue("");
+  });
 
   const keyIssue = fieldIssue(error, "key");
   const valueIssue = fieldIssue(error, "value");
@@ -58,8 +53,7 @@ function CredentialForm({
       data-testid="credential-form"
     >
       <div className="credential-form-grid">
-        <div className="field">
-          <label htmlFor={id("key")}>Name</label>
+        <Field label="Name" htmlFor={id("key")} error={keyIssue} errorId={id("key-error")}>
           <input
             id={id("key")}
             type="text"
@@ -79,14 +73,8 @@ function CredentialForm({
               <option key={suggestion} value={suggestion} />
             ))}
           </datalist>
-          {keyIssue ? (
-            <p id={id("key-error")} className="field-error">
-              {keyIssue}
-            </p>
-          ) : null}
-        </div>
-        <div className="field">
-          <label htmlFor={id("value")}>Value</label>
+        </Field>
+        <Field label="Value" htmlFor={id("value")} error={valueIssue} errorId={id("value-error")}>
           <input
             id={id("value")}
             type="password"
@@ -99,21 +87,11 @@ function CredentialForm({
             aria-describedby={valueIssue ? id("value-error") : undefined}
             data-testid="credential-value"
           />
-          {valueIssue ? (
-            <p id={id("value-error")} className="field-error">
-              {valueIssue}
-            </p>
-          ) : null}
-        </div>
+        </Field>
         <div className="field field-submit">
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={submitting}
-            data-testid="credential-submit"
-          >
-            {submitting ? "Saving…" : "Add credential"}
-          </button>
+          <SubmitButton busy={submitting} testId="credential-submit">
+            Add credential
+          </SubmitButton>
         </div>
       </div>
       {error && !keyIssue && !valueIssue ? (
@@ -139,9 +117,10 @@ function CredentialRow({
   const [value, setValue] = useState("");
   const [saving, setSaving] = useState(false);
   const [replaceError, setReplaceError] = useState<string | null>(null);
-  const [confirmOpen, setConfirmOpen] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const deletion = useConfirmedDelete(
+    () => credentialsApi.remove(credential.key),
+    () => onDeleted(credential.key),
+  );
   const valueId = useId();
 
   async function replace(event: FormEvent<HTMLFormElement>) {
@@ -158,22 +137,6 @@ function CredentialRow({
       }
     } finally {
       setSaving(false);
-    }
-  }
-
-  async function remove() {
-    setDeleting(true);
-    setDeleteError(null);
-    try {
-      await credentialsApi.remove(credential.key);
-      setConfirmOpen(false);
-      onDeleted(credential.key);
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        setDeleteError(errorMessage(caught));
-      }
-    } finally {
-      setDeleting(false);
     }
   }
 
@@ -208,18 +171,11 @@ function CredentialRow({
           >
             Replace
           </button>
-          <button
-            type="button"
-            className="button button-small button-danger-outline"
-            onClick={() => {
-              setDeleteError(null);
-              setConfirmOpen(true);
-            }}
-            aria-label={`Delete ${credential.key}`}
-            data-testid="credential-delete"
-          >
-            Delete
-          </button>
+          <DeleteButton
+            label={`Delete ${credential.key}`}
+            testId="credential-delete"
+            onClick={deletion.ask}
+          />
         </div>
       </div>
       {replacing ? (
@@ -236,9 +192,7 @@ function CredentialRow({
               aria-invalid={replaceError ? true : undefined}
               data-testid="credential-replace-value"
             />
-            <button type="submit" className="button button-primary" disabled={saving}>
-              {saving ? "Saving…" : "Save"}
-            </button>
+            <SubmitButton busy={saving}>Save</SubmitButton>
           </div>
           {replaceError ? (
             <p className="form-error" role="alert">
@@ -248,13 +202,9 @@ function CredentialRow({
         </form>
       ) : null}
       <ConfirmDialog
-        open={confirmOpen}
+        {...deletion.dialog}
         title={`Delete ${credential.key}?`}
         confirmLabel="Delete credential"
-        busy={deleting}
-        error={deleteError}
-        onConfirm={remove}
-        onCancel={() => setConfirmOpen(false)}
       >
         <p>Your boxes lose it at their next deploy.</p>
       </ConfirmDialog>
@@ -268,12 +218,7 @@ export function CredentialsPanel() {
   const { setData } = credentials;
 
   const upsert = useCallback(
-    (credential: Credential) =>
-      setData((current) =>
-        [...(current ?? []).filter((known) => known.key !== credential.key), credential].sort((a, b) =>
-          a.key.localeCompare(b.key),
-        ),
-      ),
+    (credential: Credential) => setData((current) => upsertByKey(current, credential)),
     [setData],
   );
 
@@ -332,7 +277,7 @@ export function CredentialsPanel() {
               key={credential.key}
               credential={credential}
               onChanged={upsert}
-              onDeleted={(key) => setData((current) => (current ?? []).filter((known) => known.key !== key))}
+              onDeleted={(key) => setData((current) => withoutKey(current, key))}
             />
           ))}
         </ul>

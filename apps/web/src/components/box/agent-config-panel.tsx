@@ -9,6 +9,8 @@ import {
   TRIGGER_TYPES,
   type TriggerType,
 } from "@/lib/box-api";
+import { Field, FieldError } from "../field";
+import { SubmitButton } from "../form-buttons";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
 import { useAuthRedirect } from "../use-auth-redirect";
@@ -169,8 +171,7 @@ function AgentConfigCard({
         </span>
       </div>
       <form onSubmit={save} noValidate aria-label={`Agent config for ${title}`}>
-        <div className="field">
-          <label htmlFor={id("model")}>Model</label>
+        <Field label="Model" htmlFor={id("model")} error={modelIssue} errorId={id("model-error")}>
           <input
             id={id("model")}
             type="text"
@@ -189,12 +190,7 @@ function AgentConfigCard({
             <option value="claude-opus-4-1" />
             <option value="claude-haiku-4-5" />
           </datalist>
-          {modelIssue ? (
-            <p id={id("model-error")} className="field-error">
-              {modelIssue}
-            </p>
-          ) : null}
-        </div>
+        </Field>
         <div className="field">
           <div className="label-row">
             <label htmlFor={id("prompt")}>System prompt</label>
@@ -213,14 +209,15 @@ function AgentConfigCard({
             aria-describedby={promptIssue ? id("prompt-error") : undefined}
             data-testid="agent-prompt"
           />
-          {promptIssue ? (
-            <p id={id("prompt-error")} className="field-error">
-              {promptIssue}
-            </p>
-          ) : null}
+          <FieldError message={promptIssue} id={id("prompt-error")} />
         </div>
-        <div className="field">
-          <label htmlFor={id("mcp")}>MCP servers (JSON)</label>
+        <Field
+          label="MCP servers (JSON)"
+          htmlFor={id("mcp")}
+          error={mcpMessage}
+          errorId={id("mcp-error")}
+          errorTestId="agent-mcp-error"
+        >
           <textarea
             id={id("mcp")}
             className="mono"
@@ -240,12 +237,7 @@ function AgentConfigCard({
             <summary className="muted small">Example</summary>
             <pre>{MCP_EXAMPLE}</pre>
           </details>
-          {mcpMessage ? (
-            <p id={id("mcp-error")} className="field-error" data-testid="agent-mcp-error">
-              {mcpMessage}
-            </p>
-          ) : null}
-        </div>
+        </Field>
         {otherError ? (
           <p className="form-error" role="alert">
             {otherError}
@@ -273,14 +265,9 @@ function AgentConfigCard({
               Reset prompt to default
             </button>
           ) : null}
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={saving || !mcp.ok || !dirty}
-            data-testid="agent-save"
-          >
-            {saving ? "Saving…" : "Save"}
-          </button>
+          <SubmitButton busy={saving} disabled={!mcp.ok || !dirty} testId="agent-save">
+            Save
+          </SubmitButton>
         </div>
       </form>
     </section>

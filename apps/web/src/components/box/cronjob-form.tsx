@@ -1,8 +1,12 @@
 "use client";
 
-import { type FormEvent, useEffect, useId, useState } from "react";
-import { errorMessage, fieldIssue, issuesAllShown } from "@/lib/api-error";
+import { useEffect, useId, useState } from "react";
+import { fieldIssue } from "@/lib/api-error";
 import type { Cronjob, CronjobInput } from "@/lib/box-api";
+import { Field } from "../field";
+import { CancelButton, SubmitButton } from "../form-buttons";
+import { FormError } from "../form-error";
+import { useFormSubmit } from "../use-form-submit";
 
 const FIELDS = ["name", "schedule", "timezone", "prompt"] as const;
 
@@ -44,8 +48,6 @@ export function CronjobForm({
   const [schedule, setSchedule] = useState(initial?.schedule ?? "");
   const [timezone, setTimezone] = useState(initial?.timezone ?? "");
   const [prompt, setPrompt] = useState(initial?.prompt ?? "");
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const baseId = useId();
   const [timezones, setTimezones] = useState<string[]>([]);
 
@@ -58,41 +60,28 @@ export function CronjobForm({
   }, [initial]);
   const id = (field: string) => `${baseId}-${field}`;
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setSubmitting(true);
-    setError(null);
-    try {
-      await onSubmit({ name, schedule, prompt, timezone: timezone.trim() || undefined });
-      if (!initial) {
-        setName("");
-        setSchedule("");
-        setPrompt("");
-      }
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setSubmitting(false);
+  const { submitting, error, submit } = useFormSubmit(async () => {
+    await onSubmit({ name, schedule, prompt, timezone: timezone.trim() || undefined });
+    if (!initial) {
+      setName("");
+      setSchedule("");
+      setPrompt("");
     }
-  }
+  });
 
   const issue = (field: (typeof FIELDS)[number]) => fieldIssue(error, field);
   const describe = (field: (typeof FIELDS)[number], hint?: string) =>
     [hint, issue(field) ? id(`${field}-error`) : undefined].filter(Boolean).join(" ") || undefined;
-  const fieldError = (field: (typeof FIELDS)[number]) => {
-    const message = issue(field);
-    return message ? (
-      <p id={id(`${field}-error`)} className="field-error" data-testid={`cronjob-${field}-error`}>
-        {message}
-      </p>
-    ) : null;
-  };
+  const errorProps = (field: (typeof FIELDS)[number]) => ({
+    error: issue(field),
+    errorId: id(`${field}-error`),
+    errorTestId: `cronjob-${field}-error`,
+  });
 
   return (
     <form className="cronjob-form" onSubmit={submit} noValidate data-testid={testId} aria-label={submitLabel}>
       <div className="form-columns">
-        <div className="field">
-          <label htmlFor={id("name")}>Name</label>
+        <Field label="Name" htmlFor={id("name")} {...errorProps("name")}>
           <input
             id={id("name")}
             type="text"
@@ -105,10 +94,8 @@ export function CronjobForm({
             aria-describedby={describe("name")}
             data-testid="cronjob-name"
           />
-          {fieldError("name")}
-        </div>
-        <div className="field">
-          <label htmlFor={id("schedule")}>Schedule</label>
+        </Field>
+        <Field label="Schedule" htmlFor={id("schedule")} {...errorProps("schedule")}>
           <input
             id={id("schedule")}
             type="text"
@@ -126,10 +113,8 @@ export function CronjobForm({
             Five fields: minute hour day-of-month month day-of-week. <code>0 9 * * 1-5</code> is 09:00 on
             weekdays.
           </p>
-          {fieldError("schedule")}
-        </div>
-        <div className="field">
-          <label htmlFor={id("timezone")}>Timezone</label>
+        </Field>
+        <Field label="Timezone" htmlFor={id("timezone")} {...errorProps("timezone")}>
           <input
             id={id("timezone")}
             type="text"
@@ -151,11 +136,9 @@ export function CronjobForm({
           <p id={id("timezone-hint")} className="muted small">
             An IANA name such as <code>Europe/Berlin</code>.
           </p>
-          {fieldError("timezone")}
-        </div>
+        </Field>
       </div>
-      <div className="field">
-        <label htmlFor={id("prompt")}>Prompt</label>
+      <Field label="Prompt" htmlFor={id("prompt")} {...errorProps("prompt")}>
         <textarea
           id={id("prompt")}
           rows={3}
@@ -166,32 +149,13 @@ export function CronjobForm({
           aria-describedby={describe("prompt")}
           data-testid="cronjob-prompt"
         />
-        {fieldError("prompt")}
-      </div>
-      {error && !issuesAllShown(error, FIELDS) ? (
-        <p className="form-error" role="alert" data-testid="cronjob-form-error">
-          {errorMessage(error)}
-        </p>
-      ) : null}
-      {error && issuesAllShown(error, FIELDS) ? (
-        <p className="visually-hidden" role="alert">
-          {errorMessage(error)}
-        </p>
-      ) : null}
+      </Field>
+      <FormError error={error} fields={FIELDS} testId="cronjob-form-error" />
       <div className="form-actions">
-        {onCancel ? (
-          <button type="button" className="button" onClick={onCancel} disabled={submitting}>
-            Cancel
-          </button>
-        ) : null}
-        <button
-          type="submit"
-          className="button button-primary"
-          disabled={submitting}
-          data-testid="cronjob-submit"
-        >
-          {submitting ? busyLabel : submitLabel}
-        </button>
+        {onCancel ? <CancelButton onCancel={onCancel} disabled={submitting} /> : null}
+        <SubmitButton busy={submitting} busyLabel={busyLabel} testId="cronjob-submit">
+          {submitLabel}
+        </SubmitButton>
       </div>
     </form>
   );

@@ -5,9 +5,11 @@ import { errorMessage } from "@/lib/api-error";
 import { type Cronjob, type CronjobExecution, type CronjobInput, cronjobsApi } from "@/lib/box-api";
 import { formatDateTime, formatDuration } from "@/lib/format";
 import { ConfirmDialog } from "../confirm-dialog";
+import { DeleteButton } from "../delete-button";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
 import { useAuthRedirect } from "../use-auth-redirect";
+import { useConfirmedDelete } from "../use-confirmed-delete";
 import { useResource } from "../use-resource";
 import { CronjobForm } from "./cronjob-form";
 
@@ -88,9 +90,10 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
   const [editing, setEditing] = useState(false);
   const [toggling, setToggling] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
-  const [confirmOpen, setConfirmOpen] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const deletion = useConfirmedDelete(
+    () => cronjobsApi.remove(boxId, cronjob.id),
+    () => onDeleted(cronjob.id),
+  );
   const [showRuns, setShowRuns] = useState(false);
 
   async function toggle() {
@@ -104,22 +107,6 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
       }
     } finally {
       setToggling(false);
-    }
-  }
-
-  async function remove() {
-    setDeleting(true);
-    setDeleteError(null);
-    try {
-      await cronjobsApi.remove(boxId, cronjob.id);
-      setConfirmOpen(false);
-      onDeleted(cronjob.id);
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        setDeleteError(errorMessage(caught));
-      }
-    } finally {
-      setDeleting(false);
     }
   }
 
@@ -200,18 +187,7 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
               >
                 Edit
               </button>
-              <button
-                type="button"
-                className="button button-small button-danger-outline"
-                onClick={() => {
-                  setDeleteError(null);
-                  setConfirmOpen(true);
-                }}
-                aria-label={`Delete ${cronjob.name}`}
-                data-testid="cronjob-delete"
-              >
-                Delete
-              </button>
+              <DeleteButton label={`Delete ${cronjob.name}`} testId="cronjob-delete" onClick={deletion.ask} />
             </div>
           </div>
           <p className="prompt-preview">{cronjob.prompt}</p>
@@ -232,15 +208,7 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
           {showRuns ? <Executions boxId={boxId} cronjobId={cronjob.id} /> : null}
         </>
       )}
-      <ConfirmDialog
-        open={confirmOpen}
-        title={`Delete “${cronjob.name}”?`}
-        confirmLabel="Delete cronjob"
-        busy={deleting}
-        error={deleteError}
-        onConfirm={remove}
-        onCancel={() => setConfirmOpen(false)}
-      >
+      <ConfirmDialog {...deletion.dialog} title={`Delete “${cronjob.name}”?`} confirmLabel="Delete cronjob">
         <p>It stops running, and its run history is removed with it.</p>
       </ConfirmDialog>
     </li>

@@ -3,6 +3,8 @@
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { ApiError, errorMessage } from "@/lib/api-error";
 import { type EmailSettings, emailsApi, type SenderPolicy } from "@/lib/box-api";
+import { Field } from "../field";
+import { SubmitButton } from "../form-buttons";
 import { ErrorState, LoadingState } from "../panel-states";
 import { useAuthRedirect } from "../use-auth-redirect";
 import { useResource } from "../use-resource";
@@ -132,8 +134,12 @@ export function EmailSettingsForm({ boxId }: { boxId: string }) {
             </label>
           </fieldset>
           <div className="form-columns">
-            <div className="field">
-              <label htmlFor={ids.allowed}>Allowed senders</label>
+            <Field
+              label="Allowed senders"
+              htmlFor={ids.allowed}
+              error={allowedIssue}
+              errorId={ids.allowedError}
+            >
               <textarea
                 id={ids.allowed}
                 rows={4}
@@ -144,14 +150,13 @@ export function EmailSettingsForm({ boxId }: { boxId: string }) {
                 aria-describedby={allowedIssue ? ids.allowedError : undefined}
                 data-testid="allowed-senders"
               />
-              {allowedIssue ? (
-                <p id={ids.allowedError} className="field-error">
-                  {allowedIssue}
-                </p>
-              ) : null}
-            </div>
-            <div className="field">
-              <label htmlFor={ids.blocked}>Blocked senders</label>
+            </Field>
+            <Field
+              label="Blocked senders"
+              htmlFor={ids.blocked}
+              error={blockedIssue}
+              errorId={ids.blockedError}
+            >
               <textarea
                 id={ids.blocked}
                 rows={4}
@@ -162,12 +167,7 @@ export function EmailSettingsForm({ boxId }: { boxId: string }) {
                 aria-describedby={blockedIssue ? ids.blockedError : undefined}
                 data-testid="blocked-senders"
               />
-              {blockedIssue ? (
-                <p id={ids.blockedError} className="field-error">
-                  {blockedIssue}
-                </p>
-              ) : null}
-            </div>
+            </Field>
           </div>
           {policy === "allowlist" && parseRules(allowed).length === 0 ? (
             <p className="banner" role="note">
@@ -185,14 +185,9 @@ export function EmailSettingsForm({ boxId }: { boxId: string }) {
                 Saved.
               </span>
             ) : null}
-            <button
-              type="submit"
-              className="button button-primary"
-              disabled={saving}
-              data-testid="sender-rules-save"
-            >
-              {saving ? "Saving…" : "Save sender rules"}
-            </button>
+            <SubmitButton busy={saving} testId="sender-rules-save">
+              Save sender rules
+            </SubmitButton>
           </div>
         </form>
       ) : null}

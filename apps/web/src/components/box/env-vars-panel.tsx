@@ -1,13 +1,20 @@
 "use client";
 
-import { type FormEvent, useCallback, useId, useState } from "react";
-import { errorMessage, fieldIssue, issuesAllShown } from "@/lib/api-error";
+import { useCallback, useId, useState } from "react";
+import { fieldIssue } from "@/lib/api-error";
 import { type EnvVar, type EnvVarType, envApi } from "@/lib/box-api";
+import { upsertByKey, withoutKey } from "@/lib/keyed-list";
 import { ConfirmDialog } from "../confirm-dialog";
+import { DeleteButton } from "../delete-button";
+import { Field } from "../field";
+import { CancelButton, SubmitButton } from "../form-buttons";
+import { FormError } from "../form-error";
 import { LockIcon } from "../icons";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
 import { useAuthRedirect } from "../use-auth-redirect";
+import { useConfirmedDelete } from "../use-confirmed-delete";
+import { useFormSubmit } from "../use-form-submit";
 import { useResource } from "../use-resource";
 
 const FIELDS = ["key", "value", "type"] as const;
@@ -23,28 +30,17 @@ function EnvVarForm({ existing, onSubmit, onCancel }: EnvVarFormProps) {
   const [key, setKey] = useState(existing?.key ?? "");
   const [value, setValue] = useState(existing?.type === "plain" ? (existing.value ?? "") : "");
   const [type, setType] = useState<EnvVarType>(existing?.type ?? "plain");
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const baseId = useId();
   const id = (field: string) => `${baseId}-${field}`;
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setSubmitting(true);
-    setError(null);
-    try {
-      await onSubmit({ key: key.trim(), value, type });
-      if (!existing) {
-        setKey("");
-        setValue("");
-        setType("plain");
-      }
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setSubmitting(false);
+  const { submitting, error, submit } = useFormSubmit(async () => {
+    await onSubmit({ key: key.trim(), value, type });
+    if (!existing) {
+      setKey("");
+      setValue("");
+      setType("plain");
     }
-  }
+  });
 
   const keyIssue = fieldIssue(error, "key");
   const valueIssue = fieldIssue(error, "value");
@@ -60,8 +56,13 @@ function EnvVarForm({ existing, onSubmit, onCancel }: EnvVarFormProps) {
       data-testid={existing ? "env-edit-form" : "env-create-form"}
     >
       <div className="env-form-grid">
-        <div className="field">
-          <label htmlFor={id("key")}>Key</label>
+        <Field
+          label="Key"
+          htmlFor={id("key")}
+          error={keyIssue}
+          errorId={id("key-error")}
+          errorTestId="env-key-error"
+        >
           <input
             id={id("key")}
             type="text"
@@ -76,14 +77,14 @@ function EnvVarForm({ existing, onSubmit, onCancel }: EnvVarFormProps) {
             aria-describedby={keyIssue ? id("key-error") : undefined}
             data-testid="env-key"
           />
-          {keyIssue ? (
-            <p id={id("key-error")} className="field-error" data-testid="env-key-error">
-              {keyIssue}
-            </p>
-          ) : null}
-        </div>
-        <div className="field">
-          <label htmlFor={id("value")}>{replacingSecret ? "New value" : "Value"}</label>
+        </Field>
+        <Field
+          label={replacingSecret ? "New value" : "Value"}
+          htmlFor={id("value")}
+          error={valueIssue}
+          errorId={id("value-error")}
+          errorTestId="env-value-error"
+        >
           <input
             id={id("value")}
             // A secret is typed blind, and the browser must not offer to save it as a password.
@@ -98,14 +99,8 @@ function EnvVarForm({ existing, onSubmit, onCancel }: EnvVarFormProps) {
             aria-describedby={valueIssue ? id("value-error") : undefined}
             data-testid="env-value"
           />
-          {valueIssue ? (
-            <p id={id("value-error")} className="field-error" data-testid="env-value-error">
-              {valueIssue}
-            </p>
-          ) : null}
-        </div>
-        <div className="field">
-          <label htmlFor={id("type")}>Type</label>
+        </Field>
+        <Field label="Type" htmlFor={id("type")}>
           <select
             id={id("type")}
             value={type}
@@ -115,35 +110,17 @@ function EnvVarForm({ existing, onSubmit, onCancel }: EnvVarFormProps) {
             <option value="plain">Plain</option>
             <option value="secret">Secret</option>
           </select>
-        </div>
+        </Field>
         <div className="field field-submit">
           <div className="button-row">
-            {onCancel ? (
-              <button type="button" className="button" onClick={onCancel} disabled={submitting}>
-                Cancel
-              </button>
-            ) : null}
-            <button
-              type="submit"
-              className="button button-primary"
-              disabled={submitting}
-              data-testid="env-submit"
-            >
-              {submitting ? "Saving…" : existing ? "Save" : "Add"}
-            </button>
+            {onCancel ? <CancelButton onCancel={onCancel} disabled={submitting} /> : null}
+            <SubmitButton busy={submitting} testId="env-submit">
+              {existing ? "Save" : "Add"}
+            </SubmitButton>
           </div>
         </div>
       </div>
-      {error && !issuesAllShown(error, FIELDS) ? (
-        <p className="form-error" role="alert" data-testid="env-form-error">
-          {errorMessage(error)}
-        </p>
-      ) : null}
-      {error && issuesAllShown(error, FIELDS) ? (
-        <p className="visually-hidden" role="alert">
-          {errorMessage(error)}
-        </p>
-      ) : null}
+      <FormError error={error} fields={FIELDS} testId="env-form-error" />
     </form>
   );
 }
@@ -161,9 +138,10 @@ function EnvVarRow({
 }) {
   const handleAuth = useAuthRedirect();
   const [editing, setEditing] = useState(false);
-  const [confirmOpen, setConfirmOpen] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const deletion = useConfirmedDelete(
+    () => envApi.remove(boxId, envVar.key),
+    () => onDeleted(envVar.key),
+  );
 
   async function update(input: { value: string; type: EnvVarType }) {
     try {
@@ -173,22 +151,6 @@ function EnvVarRow({
       if (!handleAuth(caught)) {
         throw caught;
       }
-    }
-  }
-
-  async function remove() {
-    setDeleting(true);
-    setDeleteError(null);
-    try {
-      await envApi.remove(boxId, envVar.key);
-      setConfirmOpen(false);
-      onDeleted(envVar.key);
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        setDeleteError(errorMessage(caught));
-      }
-    } finally {
-      setDeleting(false);
     }
   }
 
@@ -228,30 +190,11 @@ function EnvVarRow({
             >
               {envVar.type === "secret" ? "Replace" : "Edit"}
             </button>
-            <button
-              type="button"
-              className="button button-small button-danger-outline"
-              onClick={() => {
-                setDeleteError(null);
-                setConfirmOpen(true);
-              }}
-              aria-label={`Delete ${envVar.key}`}
-              data-testid="env-delete"
-            >
-              Delete
-            </button>
+            <DeleteButton label={`Delete ${envVar.key}`} testId="env-delete" onClick={deletion.ask} />
           </div>
         </div>
       )}
-      <ConfirmDialog
-        open={confirmOpen}
-        title={`Delete ${envVar.key}?`}
-        confirmLabel="Delete variable"
-        busy={deleting}
-        error={deleteError}
-        onConfirm={remove}
-        onCancel={() => setConfirmOpen(false)}
-      >
+      <ConfirmDialog {...deletion.dialog} title={`Delete ${envVar.key}?`} confirmLabel="Delete variable">
         <p>The box loses it at its next deploy.</p>
       </ConfirmDialog>
     </li>
@@ -265,12 +208,7 @@ export function EnvVarsPanel({ boxId }: { boxId: string }) {
   const { setData } = envVars;
 
   const upsert = useCallback(
-    (envVar: EnvVar) =>
-      setData((current) =>
-        [...(current ?? []).filter((known) => known.key !== envVar.key), envVar].sort((a, b) =>
-          a.key.localeCompare(b.key),
-        ),
-      ),
+    (envVar: EnvVar) => setData((current) => upsertByKey(current, envVar)),
     [setData],
   );
 
@@ -319,7 +257,7 @@ export function EnvVarsPanel({ boxId }: { boxId: string }) {
               boxId={boxId}
               envVar={envVar}
               onChanged={upsert}
-              onDeleted={(key) => setData((current) => (current ?? []).filter((known) => known.key !== key))}
+              onDeleted={(key) => setData((current) => withoutKey(current, key))}
             />
           ))}
         </ul>
