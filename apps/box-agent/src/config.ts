@@ -95,8 +95,15 @@ export interface BoxAgentConfig {
   claudeExecutable: string | undefined;
   /** PATH handed to Claude runs (the daemon's own, captured at boot). */
   path: string;
+  /**
+   * Claude Code's API retry and timeout knobs (CLAUDE_CODE_MAX_RETRIES, API_TIMEOUT_MS) from the
+   * daemon's environment, handed on to runs: tests and operators tune them per box.
+   */
+  claudeTuning: Record<string, string>;
   paths: BoxAgentPaths;
 }
+
+const CLAUDE_TUNING_VARS = ["CLAUDE_CODE_MAX_RETRIES", "API_TIMEOUT_MS"] as const;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -241,6 +248,12 @@ export function loadConfig(env: Env = process.env): BoxAgentConfig {
     builtinTools: file.builtinTools ?? DEFAULT_BUILTIN_TOOLS,
     claudeExecutable,
     path: env.PATH || "/usr/local/bin:/usr/bin:/bin",
+    claudeTuning: Object.fromEntries(
+      CLAUDE_TUNING_VARS.flatMap((name) => {
+        const value = env[name];
+        return value !== undefined && /^\d{1,9}$/.test(value) ? [[name, value]] : [];
+      }),
+    ),
     paths,
   };
 }

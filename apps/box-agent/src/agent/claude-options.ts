@@ -29,6 +29,7 @@ export function buildClaudeEnv(
   const env: Record<string, string> = {
     PATH: config.path,
     LANG: "C.UTF-8",
+    ...config.claudeTuning,
   };
   if (config.anthropicBaseUrl !== undefined) {
     env.ANTHROPIC_BASE_URL = config.anthropicBaseUrl;

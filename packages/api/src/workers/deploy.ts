@@ -27,6 +27,9 @@ interface DeployWorkersOptions {
   lockDurationMs?: number;
 }
 
+/** Steps mostly wait on the sandbox provider, so many run at once per process. */
+const STEP_CONCURRENCY = 20;
+
 type StepWork = (stepDeps: StepDeps, current: CurrentBox, job: Job) => Promise<StepOutcome>;
 
 const STEP_WORK: Record<Exclude<DeployStepKey, "skillsGate" | "installSkill">, StepWork> = {
@@ -87,6 +90,7 @@ export function startDeployWorkers({
         prefix,
         logger,
         timeoutMs: def.timeoutMs,
+        concurrency: STEP_CONCURRENCY,
         workerOptions,
         handler: (job, { logger: jobLogger }) =>
           runDeployStep({
@@ -107,6 +111,7 @@ export function startDeployWorkers({
       prefix,
       logger,
       timeoutMs: DEPLOY_STEP_JOBS.skillsGate.timeoutMs,
+      concurrency: STEP_CONCURRENCY,
       workerOptions,
       handler: async (job, { logger: jobLogger, token }) => {
         const data = DEPLOY_STEP_JOBS.skillsGate.schema.parse(job.data);
@@ -154,7 +159,7 @@ export function startDeployWorkers({
       connection,
       prefix,
       logger,
-      concurrency: 4,
+      concurrency: STEP_CONCURRENCY,
       timeoutMs: DEPLOY_STEP_JOBS.installSkill.timeoutMs,
       workerOptions,
       handler: (job, { logger: jobLogger }) => {

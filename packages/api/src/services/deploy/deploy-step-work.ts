@@ -1,6 +1,7 @@
-import { randomBytes, scryptSync } from "node:crypto";
+import { randomBytes, scrypt } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { promisify } from "node:util";
 import { box } from "@vps-claude/db";
 import { encryptSecret } from "@vps-claude/shared";
 import type { SpriteSummary } from "@vps-claude/sprites";
@@ -20,6 +21,7 @@ export interface StepDeps {
 }
 
 const SERVICE_NAME = "box-agent";
+const scryptAsync = promisify(scrypt);
 
 /**
  * CreateSprite: the sprite name is fixed by the box id and recorded before the call, so a retry
@@ -130,7 +132,8 @@ export async function setupStep({ deps, runtime }: StepDeps, current: CurrentBox
       dir: home,
       httpPort: port,
     },
-    { monitor: "2s" },
+    // A short look at its startup output for the log; HealthCheck (polling) decides when it is up.
+    { monitor: "500ms" },
   );
   const output = events
     .map((event) => event.data ?? (event.exitCode === undefined ? event.type : `exit ${event.exitCode}`))
@@ -205,7 +208,7 @@ export async function enableAccessStep(
   const name = requireSprite(current);
   const password = randomBytes(18).toString("base64url");
   const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32);
+  const hash = (await scryptAsync(password, salt, 32)) as Buffer;
   const home = await spriteHome(runtime, name);
   await runtime.sprites.writeFile(
     name,

@@ -19,6 +19,19 @@ function header(headers: Record<string, string> | null, name: string): string | 
   return key ? headers[key] : undefined;
 }
 
+const clients = new Map<string, Resend>();
+
+/** One client per key and base URL, built once rather than per webhook. */
+function resendClient(apiKey: string, baseUrl: string | undefined): Resend {
+  const key = `${baseUrl ?? ""}\u0000${apiKey}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = new Resend(apiKey, baseUrl ? { baseUrl } : undefined);
+    clients.set(key, client);
+  }
+  return client;
+}
+
 /**
  * Resend's webhook carries metadata only: the body, headers and attachments come from its
  * receiving API. The SDK reports HTTP failures as `{ error }` rather than throwing, so each call is
@@ -35,7 +48,7 @@ export async function fetchResendInbound({
   emailId: string;
   maxBytes: number;
 }): Promise<InboundMessage> {
-  const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined);
+  const resend = resendClient(apiKey, baseUrl);
   const { data: email, error } = await resend.emails.receiving.get(emailId, { html_format: "cid" });
   if (error || !email) {
     throw new InboundFetchError(
