@@ -318,6 +318,24 @@ async function signUp(page: Page, name: string, email: string, password: string)
   await page.waitForURL(`${webUrl}/`);
 }
 
+/** Waits on the box page's status badge; a failed deploy fails at once, with the page's own explanation. */
+async function waitForRunning(page: Page, timeoutMs: number): Promise<void> {
+  const badge = page.getByTestId("box-detail").getByTestId("box-status");
+  const deadline = Date.now() + timeoutMs;
+  let status: string | null = null;
+  while (Date.now() < deadline) {
+    status = await badge.getAttribute("data-status");
+    if (status === "running") {
+      return;
+    }
+    if (status === "error") {
+      throw new Error(`the box failed to deploy: ${await page.getByTestId("box-error").textContent()}`);
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the box was still ${status} after ${timeoutMs} ms`);
+}
+
 /** A page in its own browser context: no cookies shared with other tests. */
 async function openPage(): Promise<Page> {
   if (!browser) {
@@ -391,7 +409,7 @@ describe("dashboard in a browser", () => {
     await page.context().close();
   }, 120_000);
 
-  it("runs a box from its page: deploy steps, cronjobs, secret env vars, and credentials in settings", async () => {
+  it("runs a box from its page: deploy steps, cronjobs, secret env vars, files, and credentials in settings", async () => {
     const page = await openPage();
     await signUp(page, "Cat Example", `cat-${randomBytes(4).toString("hex")}@example.com`, password);
 
@@ -467,6 +485,48 @@ describe("dashboard in a browser", () => {
     expect(await envVar.getByLabel("New value").inputValue(), "a secret is never prefilled").toBe("");
     await snap(page, "11-env-secret");
 
+    await waitForRunning(page, 90_000);
+    await page.getByRole("tab", { name: "Files" }).click();
+    const files = page.getByTestId("files");
+    const fileEntry = (name: string) => files.locator(`[data-testid="file-entry"][data-name="${name}"]`);
+    await fileEntry(".box-agent").waitFor();
+    expect(await files.getByTestId("files-breadcrumb").textContent()).toBe("~");
+    await files.getByRole("button", { name: "New file" }).click();
+    const newFile = files.getByTestId("file-create-form");
+    await newFile.getByLabel("Name").fill("notes/hello.md");
+    await newFile.getByLabel("Content").fill("# Hello\nWritten from the dashboard.");
+    await newFile.getByRole("button", { name: "Create file" }).click();
+    await expect
+      .poll(() => files.getByTestId("files-notice").textContent())
+      .toBe("Created ~/notes/hello.md.");
+    await fileEntry("notes").waitFor();
+    await files.getByTestId("file-content").waitFor();
+    await snap(page, "13-files-created");
+    await files.getByRole("button", { name: "Close hello.md" }).click();
+
+    await files.getByRole("button", { name: "Open folder notes" }).click();
+    await expect
+      .poll(() => files.getByTestId("files-breadcrumb").locator('[aria-current="location"]').textContent())
+      .toBe("notes");
+    await files.getByRole("button", { name: "Open file hello.md" }).click();
+    const viewer = files.getByTestId("file-viewer");
+    await expect
+      .poll(() => viewer.getByTestId("file-content").textContent())
+      .toBe("# Hello\nWritten from the dashboard.");
+    expect(await viewer.getByTestId("file-path").textContent()).toBe("~/notes/hello.md");
+    await viewer.getByRole("button", { name: "Edit hello.md" }).click();
+    await viewer.getByLabel("Content of hello.md").fill("# Hello\nEdited in the browser.");
+    await snap(page, "14-files-editing");
+    await viewer.getByRole("button", { name: "Save" }).click();
+    await viewer.getByTestId("file-saved").waitFor();
+    await files.getByRole("button", { name: "Close hello.md" }).click();
+    await files.getByRole("button", { name: "Open file hello.md" }).click();
+    await expect
+      .poll(() => viewer.getByTestId("file-content").textContent())
+      .toBe("# Hello\nEdited in the browser.");
+    expect(await viewer.getByTestId("file-size").textContent()).toBe("30 B");
+    await snap(page, "15-files-edited");
+
     const apiKey = "sk-ant-test-0123456789abcdef";
     await page.getByRole("link", { name: "Settings" }).click();
     await page.waitForURL(`${webUrl}/settings`);
@@ -482,7 +542,7 @@ describe("dashboard in a browser", () => {
     expect(await credentialForm.getByLabel("Value").inputValue()).toBe("");
     await snap(page, "12-credentials");
     await page.context().close();
-  }, 90_000);
+  }, 180_000);
 
   it("signs out, says when an email is taken or a password is wrong, and signs back in", async () => {
     const page = await openPage();

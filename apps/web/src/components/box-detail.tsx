@@ -12,6 +12,7 @@ import { ChatPanel } from "./box/chat-panel";
 import { CronjobsPanel } from "./box/cronjobs-panel";
 import { EmailPanel } from "./box/email-panel";
 import { EnvVarsPanel } from "./box/env-vars-panel";
+import { FilesPanel } from "./box/files-panel";
 import { OverviewPanel } from "./box/overview-panel";
 import { BoxActions } from "./box-actions";
 import { StatusBadge } from "./status-badge";
@@ -145,6 +146,11 @@ export function BoxDetail({ initialBox, initialTab }: { initialBox: Box; initial
             id: "chat",
             label: BOX_TAB_LABELS.chat,
             render: (active) => <ChatPanel box={box} active={active} />,
+          },
+          {
+            id: "files",
+            label: BOX_TAB_LABELS.files,
+            render: (active) => <FilesPanel box={box} active={active} />,
           },
           {
             id: "email",

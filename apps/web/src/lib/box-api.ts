@@ -188,6 +188,32 @@ export interface Credential {
   updatedAt: string;
 }
 
+export type FileEntryType = "file" | "dir" | "symlink" | "other";
+
+export interface FileEntry {
+  name: string;
+  /** Absolute, inside the box's home. */
+  path: string;
+  type: FileEntryType;
+}
+
+export interface DirectoryListing {
+  /** The directory's real path, symlinks resolved; directories come first in `entries`. */
+  path: string;
+  entries: FileEntry[];
+}
+
+export type FileEncoding = "utf8" | "base64";
+
+export interface FileContent {
+  path: string;
+  /** In bytes. */
+  size: number;
+  /** Text comes as utf8; anything else (images, archives) as base64. */
+  encoding: FileEncoding;
+  content: string;
+}
+
 export interface Skill {
   name: string;
   description: string;
@@ -259,6 +285,16 @@ export const agentConfigApi = {
   list: (boxId: string) => requestJson<AgentConfig[]>(`${box(boxId)}/agent-config`),
   update: (boxId: string, patch: AgentConfigPatch) =>
     requestJson<AgentConfig>(`${box(boxId)}/agent-config`, { method: "POST", body: patch }),
+};
+
+export const filesApi = {
+  /** `path` empty lists the home. */
+  list: (boxId: string, path: string) =>
+    requestJson<DirectoryListing>(`${box(boxId)}/fs/list${query({ path })}`),
+  read: (boxId: string, path: string) => requestJson<FileContent>(`${box(boxId)}/fs/read${query({ path })}`),
+  /** Creates missing parent directories and replaces an existing file. */
+  write: (boxId: string, input: { path: string; content: string; encoding?: FileEncoding }) =>
+    requestJson<{ path: string; size: number }>(`${box(boxId)}/fs/write`, { method: "POST", body: input }),
 };
 
 export const credentialsApi = {

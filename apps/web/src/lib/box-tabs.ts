@@ -1,9 +1,10 @@
-export const BOX_TABS = ["overview", "chat", "email", "cronjobs", "env", "agent"] as const;
+export const BOX_TABS = ["overview", "chat", "files", "email", "cronjobs", "env", "agent"] as const;
 export type BoxTab = (typeof BOX_TABS)[number];
 
 export const BOX_TAB_LABELS: Record<BoxTab, string> = {
   overview: "Overview",
   chat: "Chat",
+  files: "Files",
   email: "Email",
   cronjobs: "Cronjobs",
   env: "Env vars",
