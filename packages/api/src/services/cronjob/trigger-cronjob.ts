@@ -1,6 +1,6 @@
 import { box, boxCronjob, boxCronjobExecution } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 
 type ExecutionStatus = (typeof boxCronjobExecution.$inferSelect)["status"];
@@ -69,8 +69,15 @@ export async function triggerCronjob({
   await deps.db
     .update(boxCronjobExecution)
     .set({ status: "waking_box", startedAt: new Date() })
-    .where(and(eq(boxCronjobExecution.id, executionId)));
+    .where(eq(boxCronjobExecution.id, executionId));
   try {
+    // Any request through the sprite URL wakes a sleeping sprite; /health answers once box-agent is back.
+    const wake = await deps.boxAgent.call(row.box, { method: "GET", path: "/health", timeoutMs: 60_000 });
+    if (wake.status !== 200) {
+      return finish("failed", {
+        errorMessage: `the box did not wake: box-agent /health answered HTTP ${wake.status}`,
+      });
+    }
     await deps.db
       .update(boxCronjobExecution)
       .set({ status: "running" })
