@@ -9,7 +9,6 @@ import { type RunningWorkers, startWorkers } from "@vps-claude/api";
 import { createLogger } from "@vps-claude/logger";
 import { createRedis, waitForRedis } from "@vps-claude/redis";
 import { generateEncryptionKey } from "@vps-claude/shared";
-import { createSpritesLocal, type SpritesLocal } from "@vps-claude/sprites-local";
 import { bundleBoxAgent } from "../../apps/box-agent/scripts/bundle";
 import { createApp } from "../../apps/server/src/app";
 import { loadConfig, type ServerConfig } from "../../apps/server/src/config";
@@ -19,6 +18,7 @@ import { log } from "./env";
 import { createScratchDatabase } from "./postgres";
 import { killProcessesMentioning } from "./process-memory";
 import { deleteKeysWithPrefix } from "./redis";
+import { type SpritesLocalProcess, startSpritesLocalProcess } from "./sprites-local-process";
 
 const REPO_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
 
@@ -43,7 +43,7 @@ export interface Platform {
   config: ServerConfig;
   deps: ServerDeps;
   queuePrefix: string;
-  spritesLocal: SpritesLocal;
+  spritesLocal: SpritesLocalProcess;
   /** The built box-agent bundle (also runnable as `node <bundle> mcp` outside a box). */
   boxAgentBundle: string;
   /** A sprite's home directory on this machine's filesystem (sprites-local keeps it at `<dataDir>/<name>/home`). */
@@ -85,13 +85,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const boxAgentBundle = await bundleBoxAgent(join(workDir, "box-agent", "box-agent.mjs"));
   const spritesToken = randomBytes(16).toString("hex");
   const spriteNamePrefix = `b${randomBytes(2).toString("hex")}-`;
-  const spritesLocal = await createSpritesLocal({
+  const spritesLocal = await startSpritesLocalProcess({
     dataDir: spritesDataDir,
     token: spritesToken,
-    port: 0,
     idleMs: options.spriteIdleMs ?? 30 * 60_000,
     readOnlyBinds: [REPO_NODE_MODULES],
-    logger: createLogger({ name: "sprites-local", level: "warn", destination: process.stderr }),
   });
   log(`sprites-local on ${spritesLocal.url} (sandbox mode ${spritesLocal.sandboxMode})`);
   cleanup.push("stop sprites-local and its sandboxes", async () => {
