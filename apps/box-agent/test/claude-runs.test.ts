@@ -1,19 +1,18 @@
-import { mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type AnthropicConversation,
   type AnthropicReply,
   anthropicReply,
   type FakeAnthropic,
-  startFakeAnthropic,
 } from "@vps-claude/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { McpCommand } from "../src/agent/claude-options";
 import type { RunOutcome } from "../src/agent/runner";
 import { BOX_AGENT_TOOLS, qualifiedToolName } from "../src/mcp/tool-names";
 import { SessionStore } from "../src/session-store";
-import { defaultAgentConfig, type FakePlatform, startFakePlatform } from "./fake-platform";
-import { buildTestBundle, startTestBox, type TestBox } from "./harness";
+import { defaultAgentConfig, type FakePlatform } from "./fake-platform";
+import { type TestBox, useClaudeBox } from "./harness";
 
 /**
  * The real Agent SDK and Claude Code CLI, against a scripted fake Messages API and a fake platform.
@@ -78,26 +77,8 @@ let platform: FakePlatform;
 let bundle: { dir: string; mcpCommand: McpCommand };
 let box: TestBox;
 
-beforeAll(async () => {
-  bundle = await buildTestBundle();
-  fake = await startFakeAnthropic({ respond: script });
-});
-
-afterAll(async () => {
-  await fake.close();
-  rmSync(bundle.dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  fake.setResponder(script);
-  fake.clearRequests();
-  platform = await startFakePlatform();
-  box = await startTestBox({ platform, anthropicUrl: fake.url, mcpCommand: bundle.mcpCommand });
-});
-
-afterEach(async () => {
-  await box.close();
-  await platform.close();
+useClaudeBox(script, (env) => {
+  ({ fake, platform, bundle, box } = env);
 });
 
 async function send(body: Record<string, unknown>, path = "/sessions/send"): Promise<RunOutcome> {

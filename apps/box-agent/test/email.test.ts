@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join, relative } from "node:path";
 import {
@@ -6,15 +6,13 @@ import {
   type AnthropicReply,
   anthropicReply,
   type FakeAnthropic,
-  startFakeAnthropic,
 } from "@vps-claude/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { McpCommand } from "../src/agent/claude-options";
+import { describe, expect, it, vi } from "vitest";
 import type { InboundEmail } from "../src/email/inbound-email";
 import { qualifiedToolName } from "../src/mcp/tool-names";
 import { inboundEmail } from "./emails";
-import { type FakePlatform, startFakePlatform } from "./fake-platform";
-import { buildTestBundle, startTestBox, type TestBox } from "./harness";
+import type { FakePlatform } from "./fake-platform";
+import { type TestBox, useClaudeBox } from "./harness";
 
 /**
  * Email delivery end to end: the platform's delivery call, the inbox on disk, the run it starts with
@@ -62,29 +60,10 @@ interface ListedContext {
 
 let fake: FakeAnthropic;
 let platform: FakePlatform;
-let bundle: { dir: string; mcpCommand: McpCommand };
 let box: TestBox;
 
-beforeAll(async () => {
-  bundle = await buildTestBundle();
-  fake = await startFakeAnthropic({ respond: script });
-});
-
-afterAll(async () => {
-  await fake.close();
-  rmSync(bundle.dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  fake.setResponder(script);
-  fake.clearRequests();
-  platform = await startFakePlatform();
-  box = await startTestBox({ platform, anthropicUrl: fake.url, mcpCommand: bundle.mcpCommand });
-});
-
-afterEach(async () => {
-  await box.close();
-  await platform.close();
+useClaudeBox(script, (env) => {
+  ({ fake, platform, box } = env);
 });
 
 function deliver(email: InboundEmail): Promise<Response> {

@@ -2,11 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@vps-claude/logger";
+import { type AnthropicResponder, type FakeAnthropic, startFakeAnthropic } from "@vps-claude/testing";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { bundleBoxAgent } from "../scripts/bundle";
 import type { McpCommand } from "../src/agent/claude-options";
 import { type BoxAgentConfig, type ConfigFile, loadConfig } from "../src/config";
 import { type RunningDaemon, runDaemon } from "../src/serve";
-import type { FakePlatform } from "./fake-platform";
+import { type FakePlatform, startFakePlatform } from "./fake-platform";
 
 /** Env vars every test box hands Claude: no retries against a failing fake, and a bounded wait. */
 export const TEST_CLAUDE_ENV = { CLAUDE_CODE_MAX_RETRIES: "0", API_TIMEOUT_MS: "20000" };
@@ -105,4 +107,51 @@ export async function buildTestBundle(): Promise<{ dir: string; bundle: string; 
   const dir = mkdtempSync(join(tmpdir(), "box-agent-bundle-"));
   const bundle = await bundleBoxAgent(join(dir, "box-agent.mjs"));
   return { dir, bundle, mcpCommand: { command: process.execPath, args: [bundle, "mcp"] } };
+}
+
+export interface ClaudeBoxEnv {
+  fake: FakeAnthropic;
+  platform: FakePlatform;
+  bundle: { dir: string; mcpCommand: McpCommand };
+  box: TestBox;
+}
+
+/**
+ * The hooks every real-CLI test file needs: one bundle and one fake Messages API per file, a fresh
+ * platform and box per test. `onReady` receives them before each test.
+ */
+export function useClaudeBox(respond: AnthropicResponder, onReady: (env: ClaudeBoxEnv) => void): void {
+  let bundle: ClaudeBoxEnv["bundle"] | undefined;
+  let fake: FakeAnthropic | undefined;
+  let running: { platform: FakePlatform; box: TestBox } | undefined;
+
+  beforeAll(async () => {
+    bundle = await buildTestBundle();
+    fake = await startFakeAnthropic({ respond });
+  });
+
+  afterAll(async () => {
+    await fake?.close();
+    if (bundle) {
+      rmSync(bundle.dir, { recursive: true, force: true });
+    }
+  });
+
+  beforeEach(async () => {
+    if (!fake || !bundle) {
+      throw new Error("the bundle and the fake Messages API did not start");
+    }
+    fake.setResponder(respond);
+    fake.clearRequests();
+    const platform = await startFakePlatform();
+    const box = await startTestBox({ platform, anthropicUrl: fake.url, mcpCommand: bundle.mcpCommand });
+    running = { platform, box };
+    onReady({ fake, bundle, platform, box });
+  });
+
+  afterEach(async () => {
+    await running?.box.close();
+    await running?.platform.close();
+    running = undefined;
+  });
 }
