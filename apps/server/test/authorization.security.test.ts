@@ -80,6 +80,7 @@ const USER_CASES: Record<string, Case> = {
     cross: "not-found",
   },
   "deploy.steps": { cross: "not-found" },
+  "deploy.access": { cross: "not-found" },
   "files.list": { cross: "not-found", ownerStatus: 409 },
   "files.read": { cross: "not-found", ownerStatus: 409 },
   "files.write": { body: () => ({ path: "notes.md", content: "x" }), cross: "not-found", ownerStatus: 409 },

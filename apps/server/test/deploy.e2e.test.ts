@@ -115,6 +115,11 @@ describe("a box comes alive", () => {
     // The token is in the box only as a 0600 file, never in the service's command line.
     const mode = await server.deps.sprites.exec(spriteName, "stat -c %a ~/.box-agent/config.json");
     expect(mode.stdout.trim()).toBe("600");
+    // The owner's access password exists once EnableAccess ran, is stable, and is ciphertext at rest.
+    const access = await client.get(`/rpc/box/${boxId}/access`);
+    expect(String(access.body.password)).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(target?.accessPassword).toMatch(/^v1\./);
+    expect(target?.accessPassword).not.toContain(String(access.body.password));
     // Without the token, box-agent refuses everything but /health.
     const anonymous = await server.deps.sprites.fetchSprite(spriteName, "/sessions/list");
     expect(anonymous.status).toBe(401);

@@ -186,12 +186,16 @@ describe("deploy failures", () => {
     const steps = await server.deps.db.select().from(boxDeployStep).where(eq(boxDeployStep.boxId, id));
     expect(new Set(steps.map((step) => step.deployId))).toEqual(new Set([deployId]));
 
-    // Once running, a redeploy is a fresh deploy that runs to the end again, on the same sprite.
+    // Once running, a redeploy is a fresh deploy that runs to the end again, on the same sprite,
+    // keeping the owner's access password.
+    const password = (await client.get(`/rpc/box/${id}/access`)).body.password;
+    expect(password).toBeTruthy();
     const redeploy = await client.post("/rpc/box/deploy", { id });
     expect(redeploy.body.status).toBe("pending");
     const again = await waitForBox(server, id, ["running", "error"]);
     expect(again?.deployId).not.toBe(deployId);
     expect(again?.spriteName).toBe(done?.spriteName);
     expect(await server.deps.sprites.listSprites(server.config.SPRITE_NAME_PREFIX)).toHaveLength(1);
+    expect((await client.get(`/rpc/box/${id}/access`)).body.password).toBe(password);
   });
 });

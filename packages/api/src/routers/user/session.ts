@@ -1,5 +1,7 @@
+import { decryptSecret } from "@vps-claude/shared";
 import { z } from "zod";
 import { deployStepSchema, idParam, sessionRunSchema } from "../../schemas";
+import { accessPasswordAad } from "../../services/deploy/deploy-step-work";
 import { listDeploySteps, stepLabel } from "../../services/deploy/deploy-steps";
 import { listBoxSessions, sendBoxSessionMessage } from "../../services/session/box-sessions";
 import { ownedBoxProcedure } from "./cronjob";
@@ -7,6 +9,21 @@ import { ownedBoxProcedure } from "./cronjob";
 const boxParams = z.object({ boxId: idParam });
 
 export const deployRouter = {
+  access: ownedBoxProcedure
+    .route({
+      method: "GET",
+      path: "/box/{boxId}/access",
+      summary: "The owner's login password for the box (set by the Enable access step; null before it ran)",
+      tags: ["Boxes"],
+    })
+    .input(boxParams)
+    .output(z.object({ password: z.string().nullable() }))
+    .handler(({ context }) => ({
+      password: context.box.accessPassword
+        ? decryptSecret(context.deps.keyring, context.box.accessPassword, accessPasswordAad(context.box.id))
+        : null,
+    })),
+
   steps: ownedBoxProcedure
     .route({
       method: "GET",

@@ -1,9 +1,8 @@
-import { randomBytes, scrypt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { promisify } from "node:util";
 import { box } from "@vps-claude/db";
-import { encryptSecret } from "@vps-claude/shared";
+import { decryptSecret, encryptSecret } from "@vps-claude/shared";
 import type { SpriteSummary } from "@vps-claude/sprites";
 import { and, eq, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
@@ -21,7 +20,6 @@ export interface StepDeps {
 }
 
 const SERVICE_NAME = "box-agent";
-const scryptAsync = promisify(scrypt);
 
 /**
  * CreateSprite: the sprite name is fixed by the box id and recorded before the call, so a retry
@@ -196,38 +194,36 @@ async function listFiles(dir: string): Promise<string[]> {
   return files;
 }
 
+export const accessPasswordAad = (boxId: string) => `box:${boxId}:access_password`;
+
 /**
- * EnableAccess: gives the owner a password for the box (kept encrypted here, its scrypt hash in the
- * sandbox for box-agent), and where the sandbox lets its user set a login password (a real VM with
- * sudo), sets it for SSH too. Sprite URL access stays token-guarded ("sprite" auth).
+ * EnableAccess: gives the owner a login password for the box (kept encrypted here, shown to the
+ * owner on request, the same across redeploys) and sets it for the sandbox's user where the sandbox
+ * allows it (a Fly sprite with sudo). Sprite URL access stays token-guarded ("sprite" auth); on
+ * sprites-local, which has no logins, the owner reaches the box through the platform.
  */
 export async function enableAccessStep(
   { deps, runtime }: StepDeps,
   current: CurrentBox,
 ): Promise<StepOutcome> {
   const name = requireSprite(current);
-  const password = randomBytes(18).toString("base64url");
-  const salt = randomBytes(16);
-  const hash = (await scryptAsync(password, salt, 32)) as Buffer;
-  const home = await spriteHome(runtime, name);
-  await runtime.sprites.writeFile(
-    name,
-    `${home}/.box-agent/access.json`,
-    JSON.stringify({
-      user: "owner",
-      scrypt: { salt: salt.toString("base64"), hash: hash.toString("base64"), keylen: 32 },
-    }),
-    0o600,
-  );
+  const password = current.accessPassword
+    ? decryptSecret(deps.keyring, current.accessPassword, accessPasswordAad(current.id))
+    : randomBytes(18).toString("base64url");
   const login = await runtime.sprites.exec(
     name,
     'if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && command -v chpasswd >/dev/null 2>&1; then printf "%s:%s" "$(id -un)" "$BOX_ACCESS_PASSWORD" | sudo -n chpasswd && echo "login password set for $(id -un)"; else echo "no sudo in this sandbox: access is through the platform"; fi',
     { env: { BOX_ACCESS_PASSWORD: password }, timeoutMs: 30_000 },
   );
-  await deps.db
-    .update(box)
-    .set({ accessPassword: encryptSecret(deps.keyring, password, `box:${current.id}:access_password`) })
-    .where(eq(box.id, current.id));
+  if (login.exitCode !== 0) {
+    throw new Error(`setting the login password failed (exit ${login.exitCode}): ${login.stderr.trim()}`);
+  }
+  if (!current.accessPassword) {
+    await deps.db
+      .update(box)
+      .set({ accessPassword: encryptSecret(deps.keyring, password, accessPasswordAad(current.id)) })
+      .where(eq(box.id, current.id));
+  }
   return { log: login.stdout.trim() || login.stderr.trim() };
 }
 

@@ -1,6 +1,7 @@
 import { box, boxEmailSettings, boxEnvVar, type Database, userCredential } from "@vps-claude/db";
 import { decryptSecret, encryptedKeyId, encryptSecret, type Keyring } from "@vps-claude/shared";
 import { eq, isNotNull } from "drizzle-orm";
+import { accessPasswordAad } from "../deploy/deploy-step-work";
 
 export interface RotationReport {
   reencrypted: Record<string, number>;
@@ -80,7 +81,7 @@ export async function rotateEncryptionKey({
     let n = 0;
     for (const row of await tx.select().from(box).where(isNotNull(box.accessPassword)).for("update")) {
       if (row.accessPassword && needsRotation(row.accessPassword)) {
-        const aad = `box:${row.id}:access_password`;
+        const aad = accessPasswordAad(row.id);
         await tx
           .update(box)
           .set({ accessPassword: rotate(row.accessPassword, aad) })
