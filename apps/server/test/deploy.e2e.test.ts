@@ -232,9 +232,9 @@ describe("a box comes alive", () => {
     expect(read.body).toMatchObject({ encoding: "utf8", content: "- buy milk\n" });
 
     expect((await client.get(`/rpc/box/${boxId}/fs/read?path=nope.txt`)).status).toBe(404);
-    for (const escape of ["../../etc/passwd", "/etc/passwd", "notes/../../../etc"]) {
-      const res = await client.get(`/rpc/box/${boxId}/fs/read?path=${encodeURIComponent(escape)}`);
-      expect(res.status, escape).toBe(400);
+    for (const outside of ["../../etc/passwd", "/etc/passwd", "notes/../../../etc"]) {
+      const res = await client.get(`/rpc/box/${boxId}/fs/read?path=${encodeURIComponent(outside)}`);
+      expect(res.status, outside).toBe(400);
       expect(String(res.body.message)).toContain("outside the box's home");
     }
     const { box } = await import("@vps-claude/db");
