@@ -22,6 +22,7 @@ export const ID_PREFIXES = {
   deploy: "deploy",
   deployStep: "dstep",
   rateLimit: "ratelimit",
+  modelRequest: "llmreq",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

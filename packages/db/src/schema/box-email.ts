@@ -32,6 +32,19 @@ export interface EmailAttachmentMeta {
   contentId?: string;
 }
 
+/** The receiving side's verdict on who really sent an inbound email (SPF, DKIM, DMARC). */
+export interface EmailAuthentication {
+  /** `smtp`: checked here with mailauth; `resend`: Resend's own results; `none`: nothing could be checked. */
+  source: "smtp" | "resend" | "none";
+  spf: string;
+  dkim: string;
+  dmarc: string;
+  /** True only when DMARC passed (or SPF/DKIM passed aligned with the From domain). */
+  authenticated: boolean;
+  /** The From domain the verdict speaks for. */
+  domain?: string;
+}
+
 export const boxEmail = pgTable(
   "box_email",
   {
@@ -62,6 +75,8 @@ export const boxEmail = pgTable(
     providerMessageId: text("provider_message_id"),
     /** Inbound mail from a sender the box's rules do not trust is kept but flagged. */
     untrustedSender: boolean("untrusted_sender").notNull().default(false),
+    /** Inbound: the SPF/DKIM/DMARC verdict; null for outbound mail and mail stored before it was checked. */
+    authentication: jsonb("authentication").$type<EmailAuthentication>(),
     attempts: integer("attempts").notNull().default(0),
     errorMessage: text("error_message"),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),

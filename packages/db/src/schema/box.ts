@@ -1,8 +1,18 @@
-import { index, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { index, jsonb, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 import { timestamps } from "./util/columns";
 
 export const boxStatus = pgEnum("box_status", ["pending", "deploying", "running", "error", "deleting"]);
+
+/**
+ * Where a box's sandbox may open connections, beyond the platform's box API which it always reaches.
+ * `internet`: any public address; `allowlist`: only `domains` (and their subdomains); `platform`: nothing else.
+ * Private, loopback, link-local and metadata ranges are closed in every mode.
+ */
+export interface BoxNetworkPolicy {
+  mode: "internet" | "allowlist" | "platform";
+  domains: string[];
+}
 
 export const box = pgTable(
   "box",
@@ -24,6 +34,10 @@ export const box = pgTable(
     deployId: text("deploy_id"),
     /** Encrypted password for the owner's direct access to the box (set by EnableAccess). */
     accessPassword: text("access_password"),
+    networkPolicy: jsonb("network_policy")
+      .$type<BoxNetworkPolicy>()
+      .notNull()
+      .default({ mode: "internet", domains: [] }),
     lastDeployedAt: timestamp("last_deployed_at", { withTimezone: true }),
     ...timestamps(),
   },

@@ -7,4 +7,5 @@ export * from "./box-deploy-step";
 export * from "./box-email";
 export * from "./box-email-settings";
 export * from "./box-env-var";
+export * from "./model-request";
 export * from "./user-credential";
