@@ -1,94 +1,83 @@
-/**
- * Five-field cron validation that explains itself. BullMQ accepts more (seconds, names, L/W/#),
- * but boxes and users share one portable dialect, and a rejected expression must say which field
- * is wrong and why.
- */
-const FIELDS = [
-  { name: "minute", min: 0, max: 59 },
-  { name: "hour", min: 0, max: 23 },
-  { name: "day of month", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12 },
-  { name: "day of week", min: 0, max: 7 },
-] as const;
+import { CronExpressionParser } from "cron-parser";
 
-const MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+/**
+ * Cron validation in exactly the scheduler's dialect: BullMQ's job schedulers parse patterns with
+ * cron-parser, so we do too (5 fields, or 6 with seconds first; names, `L`, `W`, `#`, `@daily`…).
+ * What we add is the explanation: a rejected expression says which field is wrong and why.
+ */
+const FIELD_NAMES = ["minute", "hour", "day of month", "month", "day of week"];
+const SECONDS_FIELD_NAMES = ["second", ...FIELD_NAMES];
 
 export type CronCheck = { ok: true } | { ok: false; reason: string };
 
-function parseValue(raw: string, fieldIndex: number): number | undefined {
-  const lower = raw.toLowerCase();
-  if (fieldIndex === 3) {
-    const month = MONTH_NAMES.indexOf(lower);
-    if (month >= 0) {
-      return month + 1;
-    }
+/** cron-parser's wording made readable: "Constraint error, got value 60 expected range 0-59" → "must be 0–59, got 60". */
+function explain(message: string): string {
+  const constraint = /got value (\S+) expected range (\d+)-(\d+)/.exec(message);
+  if (constraint) {
+    return `must be ${constraint[2]}–${constraint[3]}, got ${constraint[1]}`;
   }
-  if (fieldIndex === 4) {
-    const day = DAY_NAMES.indexOf(lower);
-    if (day >= 0) {
-      return day;
-    }
+  const range = /Invalid range: (\S+), min\((\d+)\) > max\((\d+)\)/.exec(message);
+  if (range) {
+    return `range '${range[1]}' runs backwards`;
   }
-  return /^\d+$/.test(raw) ? Number(raw) : undefined;
+  const characters = /Invalid characters, got value: (.+)$/.exec(message);
+  if (characters) {
+    return `'${characters[1]}' is not a number, a name, a range or a step`;
+  }
+  const step = /cannot repeat at every (\S+) time/.exec(message);
+  if (step) {
+    return `step '${step[1]}' must be a positive whole number`;
+  }
+  if (/Invalid list value format/.test(message)) {
+    return "has an empty list item";
+  }
+  return message.charAt(0).toLowerCase() + message.slice(1);
 }
 
-function checkField(part: string, fieldIndex: number): string | undefined {
-  const field = FIELDS[fieldIndex];
-  if (!field) {
-    return "too many fields";
-  }
-  const range = `${field.min}–${field.max}`;
-  for (const item of part.split(",")) {
-    if (item === "") {
-      return `${field.name} has an empty list item`;
-    }
-    const [base = "", step, ...extra] = item.split("/");
-    if (extra.length > 0) {
-      return `${field.name} '${item}' has more than one '/'`;
-    }
-    if (step !== undefined && !/^[1-9]\d*$/.test(step)) {
-      return `${field.name} step '${step}' must be a positive whole number`;
-    }
-    if (base === "*") {
-      continue;
-    }
-    const bounds = base.split("-");
-    if (bounds.length > 2) {
-      return `${field.name} '${item}' is not a value or a range`;
-    }
-    const values: number[] = [];
-    for (const bound of bounds) {
-      const value = parseValue(bound, fieldIndex);
-      if (value === undefined) {
-        return `${field.name} '${bound}' is not a number`;
-      }
-      if (value < field.min || value > field.max) {
-        return `${field.name} must be ${range}, got ${value}`;
-      }
-      values.push(value);
-    }
-    const [from, to] = values;
-    if (from !== undefined && to !== undefined && from > to) {
-      return `${field.name} range '${base}' runs backwards`;
+function parse(expression: string): ReturnType<typeof CronExpressionParser.parse> {
+  return CronExpressionParser.parse(expression);
+}
+
+/** Names the field that makes `parts` unparsable, by parsing it alone among wildcards. */
+function blameField(parts: string[]): string | undefined {
+  const names = parts.length === 6 ? SECONDS_FIELD_NAMES : FIELD_NAMES;
+  for (const index of parts.keys()) {
+    const probe = parts.map((value, i) => (i === index ? value : "*")).join(" ");
+    try {
+      parse(probe);
+    } catch (error) {
+      return `${names[index]} ${explain(error instanceof Error ? error.message : String(error))}`;
     }
   }
   return undefined;
 }
 
 export function checkCronExpression(expression: string): CronCheck {
-  const parts = expression.trim().split(/\s+/).filter(Boolean);
-  if (parts.length !== 5) {
+  const trimmed = expression.trim();
+  const parts = trimmed.split(/\s+/).filter(Boolean);
+  if (!trimmed.startsWith("@") && parts.length !== 5 && parts.length !== 6) {
     return {
       ok: false,
-      reason: `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`,
+      reason: `expected 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first; got ${parts.length}`,
     };
   }
-  for (const [index, part] of parts.entries()) {
-    const problem = checkField(part, index);
-    if (problem) {
-      return { ok: false, reason: problem };
-    }
+  try {
+    parse(trimmed);
+    return { ok: true };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, reason: blameField(parts) ?? explain(message) };
   }
-  return { ok: true };
+}
+
+/** The next `count` fire times of a valid expression, as the scheduler will compute them. */
+export function nextCronFireTimes(
+  expression: string,
+  { count = 3, timezone, from = new Date() }: { count?: number; timezone?: string; from?: Date } = {},
+): Date[] {
+  const interval = CronExpressionParser.parse(expression.trim(), {
+    currentDate: from,
+    ...(timezone ? { tz: timezone } : {}),
+  });
+  return interval.take(count).map((date) => date.toDate());
 }

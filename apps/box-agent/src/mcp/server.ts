@@ -14,7 +14,8 @@ const CRON_HELP =
 const scheduleSchema = z
   .string()
   .trim()
-  .regex(/^\S+(\s+\S+){4}$/, `schedule must be a cron expression with ${CRON_HELP}`)
+  // The platform checks the expression in the scheduler's own dialect and explains what is wrong.
+  .regex(/^(@\w+|\S+(\s+\S+){4,5})$/, `schedule must be a cron expression with ${CRON_HELP}`)
   .describe(`Cron expression, ${CRON_HELP}. Evaluated in the job's timezone.`);
 
 function isTimeZone(value: string): boolean {
