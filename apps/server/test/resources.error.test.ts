@@ -49,9 +49,10 @@ describe("cron expressions are rejected with the reason", () => {
   });
 
   it("on update too", async () => {
+    // Six fields are the scheduler's seconds-first form, so the third field is the hour.
     const res = await client.put(`/rpc/box/${boxId}/cronjobs/${cronjobId}`, { schedule: "0 0 31 2 * *" });
     expect(res.status).toBe(400);
-    expect(message(res.body)).toContain("expected 5 fields");
+    expect(message(res.body)).toContain("hour must be 0–23, got 31");
   });
 });
 

@@ -41,4 +41,6 @@ export interface EmailProvider {
   readonly name: EmailProviderName;
   /** Resolves once the provider accepted the message; throws `EmailSendError` otherwise. */
   send(message: OutboundEmail): Promise<SendResult>;
+  /** Drops what the provider keeps on this machine for these emails (the local outbox's files); a no-op elsewhere. */
+  forget?(emailIds: string[]): Promise<void>;
 }

@@ -1,10 +1,8 @@
-import { box } from "@vps-claude/db";
 import { createWorker, JOBS } from "@vps-claude/queue";
 import type { Redis } from "@vps-claude/redis";
 import { UnrecoverableError, type Worker } from "bullmq";
-import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../deps";
-import { removeDeletedBox } from "../services/box/remove-box";
+import { teardownDeletedBox } from "../services/box/teardown-deleted-box";
 import { reconcileCronjobSchedules } from "../services/cronjob/sync-cronjob-schedule";
 import { triggerCronjob } from "../services/cronjob/trigger-cronjob";
 import type { DeployRuntime } from "../services/deploy/deploy-runtime";
@@ -58,25 +56,13 @@ export async function startWorkers({
       timeoutMs: JOBS.deleteBox.timeoutMs,
       handler: async (job, { logger: jobLogger }) => {
         const { boxId } = JOBS.deleteBox.schema.parse(job.data);
-        const [row] = await deps.db.select().from(box).where(eq(box.id, boxId));
-        if (row?.spriteName) {
-          try {
-            await runtime.sprites.deleteSprite(row.spriteName);
-          } catch (err) {
-            // The rows stay until the sandbox is gone, so nothing is orphaned; the owner sees why it is slow.
-            const final = isFinalAttempt(job);
-            await deps.db
-              .update(box)
-              .set({
-                errorMessage: `Removing the sandbox failed: ${messageOf(err)}; ${final ? "delete the box again to retry" : "retrying"}`,
-              })
-              .where(eq(box.id, boxId));
-            throw err;
-          }
-        }
-        const removed = await removeDeletedBox({ db: deps.db, boxId });
-        await deps.storage.remove(`boxes/${boxId}`).catch(() => {});
-        jobLogger.info({ boxId, removed, sprite: row?.spriteName }, "box deleted");
+        const { removed, spriteName } = await teardownDeletedBox({
+          deps,
+          runtime,
+          boxId,
+          isFinalAttempt: isFinalAttempt(job),
+        });
+        jobLogger.info({ boxId, removed, sprite: spriteName }, "box deleted");
         return { removed };
       },
     }),

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { EmailSendError } from "../errors";
@@ -108,6 +108,13 @@ export function createOutboxProvider({ dir }: OutboxProviderOptions): EmailProvi
         });
       }
       return { providerMessageId };
+    },
+    async forget(emailIds) {
+      for (const id of emailIds) {
+        const stem = fileStem(id);
+        await rm(join(dir, `${stem}.json`), { force: true });
+        await rm(join(dir, `${stem}.eml`), { force: true });
+      }
     },
   };
 }
