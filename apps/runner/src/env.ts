@@ -15,6 +15,8 @@ const schema = z.object({
   PORT: port(33000),
   WEB_PORT: port(33001),
   SPRITES_LOCAL_PORT: port(33010),
+  /** Where sprite URLs are served: an origin apart from the sprites-local API. */
+  SPRITES_LOCAL_PROXY_PORT: port(33011),
   /** Interface the API and the dashboard listen on; the embedded default keeps everything on loopback. */
   HOST: z.string().min(1).default("127.0.0.1"),
   PUBLIC_URL: optional.pipe(httpUrl.optional()),

@@ -74,7 +74,12 @@ class Runner {
     await assertPortsFree([
       ["PORT", env.PORT],
       ["WEB_PORT", env.WEB_PORT],
-      ...(runSpritesLocal ? [["SPRITES_LOCAL_PORT", env.SPRITES_LOCAL_PORT] as [string, number]] : []),
+      ...(runSpritesLocal
+        ? [
+            ["SPRITES_LOCAL_PORT", env.SPRITES_LOCAL_PORT] as [string, number],
+            ["SPRITES_LOCAL_PROXY_PORT", env.SPRITES_LOCAL_PROXY_PORT] as [string, number],
+          ]
+        : []),
     ]);
 
     const database = this.service(
@@ -121,6 +126,9 @@ class Runner {
         env: childEnv(
           {
             SPRITES_LOCAL_PORT: String(env.SPRITES_LOCAL_PORT),
+            SPRITES_LOCAL_PROXY_PORT: String(env.SPRITES_LOCAL_PROXY_PORT),
+            // The one host service a sprite reaches from its own network namespace.
+            SPRITES_LOCAL_PLATFORM_URL: env.SERVER_URL,
             SPRITES_LOCAL_TOKEN: spritesLocalToken,
             SPRITES_LOCAL_DATA: path.join(dataDir, "sprites"),
             // box-agent runs from the host's node_modules (Agent SDK, Claude Code, SQLite), read-only in each sandbox.
@@ -372,7 +380,7 @@ class Runner {
         env.SPRITES_TOKEN
           ? "Fly.io Sprites (SPRITES_TOKEN)"
           : spritesLocal
-            ? `sprites-local, http://127.0.0.1:${env.SPRITES_LOCAL_PORT}, data in .data/sprites`
+            ? `sprites-local, http://127.0.0.1:${env.SPRITES_LOCAL_PORT} (sprite URLs on :${env.SPRITES_LOCAL_PROXY_PORT}), data in .data/sprites`
             : "none (apps/sprites-local is missing)",
       ],
     ];

@@ -5,6 +5,8 @@ import { ApiError, FsError } from "./errors.js";
 import { checkpointRoutes } from "./routes/checkpoints.js";
 import { execHttpRoutes } from "./routes/exec.js";
 import { fsRoutes } from "./routes/fs.js";
+import { networkPolicyRoutes } from "./routes/network-policy.js";
+import { resourcePolicyRoutes } from "./routes/resource-policy.js";
 import { serviceRoutes } from "./routes/services.js";
 import { spriteRoutes } from "./routes/sprites.js";
 
@@ -23,8 +25,13 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 
   // Work on a sprite wakes it; the record endpoints (/v1/sprites/:name) deliberately do not.
   app.use("/v1/sprites/:name/*", async (c, next) => {
-    // Hono's trailing wildcard also matches the record itself (/v1/sprites/:name), which must not wake.
-    if (c.req.path.split("/").filter(Boolean).length <= 3) {
+    // Hono's trailing wildcard also matches the record itself (/v1/sprites/:name), which must not wake;
+    // nor do the network and resource policies, which are records too.
+    const segments = c.req.path.split("/").filter(Boolean);
+    if (
+      segments.length <= 3 ||
+      (segments[3] === "policy" && (segments[4] === "network" || segments[4] === "resources"))
+    ) {
       await next();
       return;
     }
@@ -38,6 +45,9 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
     }
   });
 
+  app.get("/v1/local/confinement", (c) => c.json(ctx.confinement));
+  app.route("/v1/sprites/:name/policy/network", networkPolicyRoutes(ctx));
+  app.route("/v1/sprites/:name/policy/resources", resourcePolicyRoutes(ctx));
   app.route("/v1/sprites", spriteRoutes(ctx));
   app.route("/v1/sprites/:name/exec", execHttpRoutes());
   app.route("/v1/sprites/:name/fs", fsRoutes());

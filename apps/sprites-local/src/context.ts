@@ -1,5 +1,6 @@
 import type { Logger } from "@vps-claude/logger";
 import type { ManagedSprite } from "./managed-sprite.js";
+import type { ConfinementReport } from "./network/confinement.js";
 import type { SpriteRegistry } from "./registry.js";
 import type { SpriteStore } from "./store.js";
 
@@ -9,6 +10,8 @@ export interface AppContext {
   registry: SpriteRegistry;
   store: SpriteStore;
   logger: Logger;
+  /** Which confinement is active, for `GET /v1/local/confinement`. */
+  confinement: ConfinementReport;
   /** The sprite URL; only known once the server listens (port 0 picks a free port). */
   spriteUrl(name: string): string;
 }

@@ -41,6 +41,10 @@ const FS_ERROR_STATUS = {
   ENOTDIR: 400,
   EINVAL: 400,
   ELOOP: 400,
+  /** A file larger than the API serves (fs/read), or past the sprite's largest-file limit. */
+  EFBIG: 413,
+  /** The sprite is at its disk quota. */
+  ENOSPC: 507,
   EIO: 500,
 } as const;
 
@@ -66,7 +70,8 @@ export class FsError extends Error {
     return FS_ERROR_STATUS[this.code];
   }
 
-  toJSON(): { error: string; code: FsErrorCode; path: string } {
-    return { error: this.message, code: this.code, path: this.path };
+  /** `message` repeats `error` for clients that read the API error shape. */
+  toJSON(): { error: string; code: FsErrorCode; path: string; message: string } {
+    return { error: this.message, code: this.code, path: this.path, message: this.message };
   }
 }

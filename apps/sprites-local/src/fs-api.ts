@@ -86,21 +86,143 @@ export function resolveSpritePath(
   return { view: normalized, helperPath };
 }
 
-/** Largest file the filesystem API moves in one request. */
+/** Largest upload the filesystem API accepts in one request. */
 export const MAX_FS_PAYLOAD = 256 * 1024 * 1024;
+/** Chunks of a streamed read buffered ahead of a slow client before the helper is paused. */
+const READ_HIGH_WATER_CHUNKS = 8;
 
 export interface HelperReply {
   result: Record<string, unknown>;
   data: Buffer;
 }
 
-function encodeMessage(json: unknown, data: Buffer): Buffer {
+/** A streamed read: the size stat reported, and the bytes as they come from the helper. */
+export interface HelperStream {
+  size: number;
+  body: ReadableStream<Uint8Array>;
+}
+
+interface HelperFrame {
+  ok?: boolean;
+  result?: Record<string, unknown>;
+  stream?: boolean;
+  chunk?: boolean;
+  end?: boolean;
+  code?: unknown;
+  message?: unknown;
+}
+
+function encodeMessage(json: unknown, data: Buffer): Buffer[] {
   const head = Buffer.from(JSON.stringify(json), "utf8");
   const lengths = Buffer.alloc(4);
   lengths.writeUInt32BE(head.length);
   const dataLength = Buffer.alloc(4);
   dataLength.writeUInt32BE(data.length);
-  return Buffer.concat([lengths, head, dataLength, data]);
+  return [lengths, head, dataLength, data];
+}
+
+/**
+ * Splits the helper's output into frames. Bytes are kept as a list of chunks and joined once per
+ * frame, so a large reply is copied once rather than on every chunk that arrives.
+ */
+class FrameReader {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next complete frame, or null until more bytes arrive. */
+  next(): { json: HelperFrame; data: Buffer } | null {
+    if (this.buffered < 4) {
+      return null;
+    }
+    const jsonLength = this.peekUInt32(0);
+    if (this.buffered < 8 + jsonLength) {
+      return null;
+    }
+    const dataLength = this.peekUInt32(4 + jsonLength);
+    if (this.buffered < 8 + jsonLength + dataLength) {
+      return null;
+    }
+    this.take(4);
+    const json = JSON.parse(this.take(jsonLength).toString("utf8")) as HelperFrame;
+    this.take(4);
+    return { json, data: this.take(dataLength) };
+  }
+
+  private peekUInt32(offset: number): number {
+    const bytes = Buffer.alloc(4);
+    let index = 0;
+    let skip = offset;
+    for (const chunk of this.chunks) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      for (let i = skip; i < chunk.length && index < 4; i += 1) {
+        bytes[index] = chunk[i] ?? 0;
+        index += 1;
+      }
+      skip = 0;
+      if (index === 4) {
+        break;
+      }
+    }
+    return bytes.readUInt32BE(0);
+  }
+
+  private take(length: number): Buffer {
+    const head = this.chunks[0];
+    // The common case for data frames: one chunk holds it all, so no copy at all.
+    if (head && head.length >= length) {
+      this.chunks[0] = head.subarray(length);
+      if (this.chunks[0].length === 0) {
+        this.chunks.shift();
+      }
+      this.buffered -= length;
+      return head.subarray(0, length);
+    }
+    const out = Buffer.allocUnsafe(length);
+    let offset = 0;
+    while (offset < length) {
+      const chunk = this.chunks[0];
+      if (!chunk) {
+        break;
+      }
+      const needed = length - offset;
+      if (chunk.length <= needed) {
+        chunk.copy(out, offset);
+        offset += chunk.length;
+        this.chunks.shift();
+      } else {
+        chunk.copy(out, offset, 0, needed);
+        this.chunks[0] = chunk.subarray(needed);
+        offset += needed;
+      }
+    }
+    this.buffered -= length;
+    return out;
+  }
+}
+
+interface Waiter {
+  errorPath: string;
+  /** Plain operations: one reply frame. */
+  resolve?: (reply: HelperReply) => void;
+  /** Streamed reads: the start frame, then chunks until the end frame. */
+  resolveStream?: (stream: HelperStream) => void;
+  reject: (error: FsError) => void;
+  stream?: ReadableStreamDefaultController<Uint8Array>;
+  /** The client stopped reading: the rest of the stream is drained and dropped. */
+  cancelled?: boolean;
+}
+
+function helperError(json: HelperFrame, errorPath: string): FsError {
+  const code = isFsErrorCode(json.code) ? json.code : "EIO";
+  return new FsError(code, String(json.message ?? code), errorPath);
 }
 
 /**
@@ -109,13 +231,9 @@ function encodeMessage(json: unknown, data: Buffer): Buffer {
  */
 class FsHelperProcess {
   private child: ChildProcess | null = null;
-  private buffer = Buffer.alloc(0);
+  private reader = new FrameReader();
   private stderr = "";
-  private readonly pending: Array<{
-    resolve: (reply: HelperReply) => void;
-    reject: (error: FsError) => void;
-    errorPath: string;
-  }> = [];
+  private readonly pending: Waiter[] = [];
 
   call(
     sprite: ManagedSprite,
@@ -127,8 +245,27 @@ class FsHelperProcess {
     return new Promise<HelperReply>((resolve, reject) => {
       // Replies come back in request order, so a FIFO pairs them up.
       this.pending.push({ resolve, reject, errorPath });
-      child.stdin?.write(encodeMessage(request, data));
+      this.write(child, request, data);
     });
+  }
+
+  /** A read whose data is streamed; resolves once the helper has checked the file (size known). */
+  callStream(
+    sprite: ManagedSprite,
+    request: Record<string, unknown>,
+    errorPath: string,
+  ): Promise<HelperStream> {
+    const child = this.ensure(sprite);
+    return new Promise<HelperStream>((resolveStream, reject) => {
+      this.pending.push({ resolveStream, reject, errorPath });
+      this.write(child, request, Buffer.alloc(0));
+    });
+  }
+
+  private write(child: ChildProcess, request: Record<string, unknown>, data: Buffer): void {
+    for (const part of encodeMessage(request, data)) {
+      child.stdin?.write(part);
+    }
   }
 
   private ensure(sprite: ManagedSprite): ChildProcess {
@@ -142,7 +279,7 @@ class FsHelperProcess {
     };
     const child = sprite.spawn({ argv: sprite.sandbox.fsHelperArgv(), env });
     this.child = child;
-    this.buffer = Buffer.alloc(0);
+    this.reader = new FrameReader();
     this.stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => this.onData(chunk));
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -159,7 +296,14 @@ class FsHelperProcess {
       const failed = this.pending.splice(0);
       const reason = this.stderr.trim() || "the filesystem helper stopped";
       for (const waiter of failed) {
-        waiter.reject(new FsError("EIO", `filesystem helper failed: ${reason}`, waiter.errorPath));
+        const error = new FsError("EIO", `filesystem helper failed: ${reason}`, waiter.errorPath);
+        if (waiter.stream) {
+          if (!waiter.cancelled) {
+            waiter.stream.error(error);
+          }
+        } else {
+          waiter.reject(error);
+        }
       }
     };
     child.once("close", onGone);
@@ -168,40 +312,80 @@ class FsHelperProcess {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer = Buffer.concat([this.buffer, chunk]);
-    while (this.buffer.length >= 4) {
-      const jsonLength = this.buffer.readUInt32BE(0);
-      if (this.buffer.length < 8 + jsonLength) {
-        return;
-      }
-      const dataLength = this.buffer.readUInt32BE(4 + jsonLength);
-      const total = 8 + jsonLength + dataLength;
-      if (this.buffer.length < total) {
-        return;
-      }
-      const json = JSON.parse(this.buffer.subarray(4, 4 + jsonLength).toString("utf8")) as {
-        ok: boolean;
-        result?: Record<string, unknown>;
-        code?: unknown;
-        message?: unknown;
-      };
-      const data = Buffer.from(this.buffer.subarray(8 + jsonLength, total));
-      this.buffer = this.buffer.subarray(total);
-      const waiter = this.pending.shift();
+    this.reader.push(chunk);
+    for (let frame = this.reader.next(); frame; frame = this.reader.next()) {
+      const waiter = this.pending[0];
       if (!waiter) {
         continue;
       }
-      if (json.ok) {
-        waiter.resolve({ result: json.result ?? {}, data });
-      } else {
-        const code = isFsErrorCode(json.code) ? json.code : "EIO";
-        waiter.reject(new FsError(code, String(json.message ?? code), waiter.errorPath));
+      this.dispatch(waiter, frame.json, frame.data);
+    }
+  }
+
+  private dispatch(waiter: Waiter, json: HelperFrame, data: Buffer): void {
+    if (waiter.stream) {
+      if (json.chunk) {
+        if (!waiter.cancelled) {
+          waiter.stream.enqueue(new Uint8Array(data));
+          // Backpressure: stop reading the helper (which then blocks on its pipe) until the client catches up.
+          if ((waiter.stream.desiredSize ?? 1) <= 0) {
+            this.child?.stdout?.pause();
+          }
+        }
+        return;
       }
+      this.pending.shift();
+      if (!waiter.cancelled) {
+        if (json.ok && json.end) {
+          waiter.stream.close();
+        } else {
+          waiter.stream.error(helperError(json, waiter.errorPath));
+        }
+      }
+      this.child?.stdout?.resume();
+      return;
+    }
+    if (json.ok && json.stream && waiter.resolveStream) {
+      const resolveStream = waiter.resolveStream;
+      const size = Number(json.result?.size ?? 0);
+      const body = new ReadableStream<Uint8Array>(
+        {
+          start: (controller) => {
+            waiter.stream = controller;
+          },
+          pull: () => {
+            this.child?.stdout?.resume();
+          },
+          cancel: () => {
+            // The client went away: keep draining the helper so the next request's reply lines up.
+            waiter.cancelled = true;
+            this.child?.stdout?.resume();
+          },
+        },
+        { highWaterMark: READ_HIGH_WATER_CHUNKS },
+      );
+      resolveStream({ size, body });
+      return;
+    }
+    this.pending.shift();
+    if (json.ok && waiter.resolve) {
+      waiter.resolve({ result: json.result ?? {}, data });
+    } else {
+      waiter.reject(helperError(json, waiter.errorPath));
     }
   }
 }
 
 const helpers = new WeakMap<ManagedSprite, FsHelperProcess>();
+
+function helperFor(sprite: ManagedSprite): FsHelperProcess {
+  let helper = helpers.get(sprite);
+  if (!helper) {
+    helper = new FsHelperProcess();
+    helpers.set(sprite, helper);
+  }
+  return helper;
+}
 
 /** Runs one operation in the sprite's sandbox through its filesystem helper. */
 export async function runFsOperation(
@@ -210,17 +394,58 @@ export async function runFsOperation(
   errorPath: string,
   data: Buffer = Buffer.alloc(0),
 ): Promise<HelperReply> {
-  let helper = helpers.get(sprite);
-  if (!helper) {
-    helper = new FsHelperProcess();
-    helpers.set(sprite, helper);
-  }
   const release = sprite.hold();
   try {
-    return await helper.call(sprite, request, data, errorPath);
+    return await helperFor(sprite).call(sprite, request, data, errorPath);
   } finally {
     release();
   }
+}
+
+/**
+ * Reads a file as a stream. The helper stats it first and refuses one over `maxBytes` (EFBIG, 413)
+ * before reading a byte; the sprite stays awake until the stream ends.
+ */
+export async function readFileStream(
+  sprite: ManagedSprite,
+  helperPath: string,
+  maxBytes: number,
+  errorPath: string,
+): Promise<HelperStream> {
+  const release = sprite.hold();
+  let started: HelperStream;
+  try {
+    started = await helperFor(sprite).callStream(
+      sprite,
+      { op: "read", path: helperPath, maxBytes },
+      errorPath,
+    );
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const reader = started.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          release();
+          controller.close();
+          return;
+        }
+        controller.enqueue(value);
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      release();
+      await reader.cancel(reason);
+    },
+  });
+  return { size: started.size, body };
 }
 
 export function parseMode(value: unknown, errorPath: string): number | undefined {

@@ -5,8 +5,12 @@
 //
 // One helper serves many requests, one at a time. Every message in both directions is
 // [u32 json length][json][u32 data length][data]; replies are {ok:true, result} or {ok:false, code, message}.
+// A read is streamed: {ok:true, result:{size}, stream:true}, then {chunk:true} frames carrying the data,
+// then {ok:true, end:true} (or {ok:false, ...} if the file went away mid-read).
 import fs from "node:fs";
 import path from "node:path";
+
+const READ_CHUNK_BYTES = 256 * 1024;
 
 const KNOWN_CODES = new Set([
   "ENOENT",
@@ -20,6 +24,8 @@ const KNOWN_CODES = new Set([
   "EIO",
   "EROFS",
   "ELOOP",
+  "EFBIG",
+  "ENOSPC",
 ]);
 
 class HelperError extends Error {
@@ -69,18 +75,6 @@ function walk(dir, visit) {
 }
 
 const operations = {
-  read(req) {
-    const fd = fs.openSync(req.path, "r");
-    try {
-      if (fs.fstatSync(fd).isDirectory()) {
-        throw new HelperError("EISDIR", `EISDIR: illegal operation on a directory, read '${req.path}'`);
-      }
-      return { result: {}, data: fs.readFileSync(fd) };
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
-
   write(req, data) {
     if (req.mkdirParents) {
       fs.mkdirSync(path.dirname(req.path), { recursive: true, mode: 0o755 });
@@ -185,6 +179,17 @@ const operations = {
   },
 };
 
+function formatBytes(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 function frame(json, data) {
   const head = Buffer.from(JSON.stringify(json), "utf8");
   const body = data ?? Buffer.alloc(0);
@@ -195,38 +200,178 @@ function frame(json, data) {
   return Buffer.concat([lengths, head, dataLength, body]);
 }
 
-function handle(request, data) {
+function errorFrame(error) {
+  const code = KNOWN_CODES.has(error?.code) ? error.code : error?.code === "EDQUOT" ? "ENOSPC" : "EIO";
+  const message = error instanceof Error ? error.message : String(error);
+  return frame({ ok: false, code, message });
+}
+
+/** Writes respecting the pipe's backpressure, so a large read never piles up in this process. */
+function send(buffer) {
+  if (process.stdout.write(buffer)) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => process.stdout.once("drain", resolve));
+}
+
+/**
+ * Stats first and refuses a file over `maxBytes` without reading a byte of it; otherwise streams it
+ * in chunks. O_NONBLOCK so a FIFO planted at the path cannot hang the helper on open.
+ */
+async function streamRead(req) {
+  let fd;
+  try {
+    fd = fs.openSync(req.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) {
+      throw new HelperError("EISDIR", `EISDIR: illegal operation on a directory, read '${req.path}'`);
+    }
+    if (!stat.isFile()) {
+      throw new HelperError(
+        "EINVAL",
+        `'${req.path}' is not a regular file (a device, FIFO or socket cannot be read here)`,
+      );
+    }
+    const maxBytes = typeof req.maxBytes === "number" ? req.maxBytes : Number.POSITIVE_INFINITY;
+    if (stat.size > maxBytes) {
+      // Exact figures when rounding would show the two as equal ("1.0 KiB; the limit is 1.0 KiB").
+      const exact = formatBytes(stat.size) === formatBytes(maxBytes);
+      const size = exact ? `${stat.size} bytes` : formatBytes(stat.size);
+      const limit = exact ? `${maxBytes} bytes` : formatBytes(maxBytes);
+      throw new HelperError(
+        "EFBIG",
+        `file is ${size}; the limit is ${limit} for reads through the filesystem API. Read it in parts with exec (e.g. head -c, split) instead`,
+      );
+    }
+    await send(frame({ ok: true, result: { size: stat.size }, stream: true }));
+    // Exactly the size announced: a file growing meanwhile does not push past the limit.
+    let remaining = stat.size;
+    while (remaining > 0) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, remaining));
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) {
+        throw new HelperError("EIO", `'${req.path}' shrank while it was being read`);
+      }
+      remaining -= read;
+      await send(frame({ chunk: true }, chunk.subarray(0, read)));
+    }
+    await send(frame({ ok: true, end: true }));
+  } catch (error) {
+    await send(errorFrame(error));
+  } finally {
+    if (fd !== undefined) {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+async function handle(request, data) {
+  if (request.op === "read") {
+    await streamRead(request);
+    return;
+  }
   try {
     const operation = operations[request.op];
     if (!operation) {
       throw new HelperError("EINVAL", `unknown filesystem operation '${request.op}'`);
     }
     const { result, data: output } = operation(request, data);
-    return frame({ ok: true, result }, output);
+    await send(frame({ ok: true, result }, output));
   } catch (error) {
-    const code = KNOWN_CODES.has(error?.code) ? error.code : "EIO";
-    const message = error instanceof Error ? error.message : String(error);
-    return frame({ ok: false, code, message });
+    await send(errorFrame(error));
   }
 }
 
-let buffer = Buffer.alloc(0);
-process.stdin.on("data", (chunk) => {
-  buffer = Buffer.concat([buffer, chunk]);
-  while (buffer.length >= 4) {
-    const jsonLength = buffer.readUInt32BE(0);
-    if (buffer.length < 8 + jsonLength) {
-      return;
+// Incoming bytes are kept as a list of chunks and joined once per message: concatenating on every
+// chunk would copy a large upload over and over.
+const chunks = [];
+let buffered = 0;
+
+function take(length) {
+  const out = Buffer.allocUnsafe(length);
+  let offset = 0;
+  while (offset < length) {
+    const head = chunks[0];
+    const needed = length - offset;
+    if (head.length <= needed) {
+      head.copy(out, offset);
+      offset += head.length;
+      chunks.shift();
+    } else {
+      head.copy(out, offset, 0, needed);
+      chunks[0] = head.subarray(needed);
+      offset += needed;
     }
-    const dataLength = buffer.readUInt32BE(4 + jsonLength);
-    const total = 8 + jsonLength + dataLength;
-    if (buffer.length < total) {
-      return;
-    }
-    const request = JSON.parse(buffer.subarray(4, 4 + jsonLength).toString("utf8"));
-    const data = buffer.subarray(8 + jsonLength, total);
-    buffer = buffer.subarray(total);
-    process.stdout.write(handle(request, data));
   }
+  buffered -= length;
+  return out;
+}
+
+function peekUInt32(offset) {
+  const bytes = Buffer.alloc(4);
+  let index = 0;
+  let skip = offset;
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    for (let i = skip; i < chunk.length && index < 4; i += 1) {
+      bytes[index] = chunk[i];
+      index += 1;
+    }
+    skip = 0;
+    if (index === 4) {
+      break;
+    }
+  }
+  return bytes.readUInt32BE(0);
+}
+
+const queue = [];
+let working = false;
+
+async function work() {
+  if (working) {
+    return;
+  }
+  working = true;
+  while (queue.length > 0) {
+    const { request, data } = queue.shift();
+    await handle(request, data);
+  }
+  working = false;
+}
+
+process.stdin.on("data", (chunk) => {
+  chunks.push(chunk);
+  buffered += chunk.length;
+  while (buffered >= 4) {
+    const jsonLength = peekUInt32(0);
+    if (buffered < 8 + jsonLength) {
+      break;
+    }
+    const dataLength = peekUInt32(4 + jsonLength);
+    if (buffered < 8 + jsonLength + dataLength) {
+      break;
+    }
+    take(4);
+    const request = JSON.parse(take(jsonLength).toString("utf8"));
+    take(4);
+    queue.push({ request, data: take(dataLength) });
+  }
+  void work();
 });
-process.stdin.on("end", () => process.exit(0));
+process.stdin.on("end", () => {
+  const finish = () => process.exit(0);
+  if (!working && queue.length === 0) {
+    finish();
+    return;
+  }
+  const wait = setInterval(() => {
+    if (!working && queue.length === 0) {
+      clearInterval(wait);
+      finish();
+    }
+  }, 10);
+});

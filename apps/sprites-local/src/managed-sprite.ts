@@ -1,8 +1,11 @@
 import type { ChildProcess } from "node:child_process";
+import net from "node:net";
 import path from "node:path";
 import type { Logger } from "@vps-claude/logger";
 import { ApiError } from "./errors.js";
-import { signalTree } from "./process-tree.js";
+import type { SpriteNetwork } from "./network/sprite-network.js";
+import { descendants, signalTree } from "./process-tree.js";
+import type { ResourceHost, SpriteResources } from "./resources/host.js";
 import type { Sandbox, SandboxSpawnOptions, SandboxTarget } from "./sandbox.js";
 import { ServiceRuntime } from "./services.js";
 import type { ServiceDefinition, SpriteRecord, SpriteStore } from "./store.js";
@@ -15,6 +18,7 @@ export interface ManagedSpriteDeps {
   logger: Logger;
   idleMs: number;
   coldAfterMs: number;
+  resources: ResourceHost;
 }
 
 /** Port the sprite URL routes to when no service declares `http_port`, as on Fly. */
@@ -31,6 +35,15 @@ export class ManagedSprite {
   record: SpriteRecord;
   status: SpriteStatus = "cold";
   readonly services = new Map<string, ServiceRuntime>();
+  /** Memory, CPU, pids, open files and disk limits (`/policy/resources`). */
+  readonly resources: SpriteResources;
+  /** The sprite's own network namespace; null when sprites share the host network. */
+  network: SpriteNetwork | null = null;
+  /**
+   * The egress proxy variables, part of the default environment (services, exec without env=).
+   * An exec that replaces its environment gets exactly what it asked for; the namespace confines it anyway.
+   */
+  networkEnv: Record<string, string> = {};
 
   private readonly deps: ManagedSpriteDeps;
   private readonly logger: Logger;
@@ -45,6 +58,17 @@ export class ManagedSprite {
     this.record = record;
     this.deps = deps;
     this.logger = deps.logger.child({ sprite: record.name });
+    const target = deps.store.target(record);
+    this.resources = deps.resources.forSprite({
+      name: record.name,
+      diskDirs: [target.homeDir, target.tmpDir],
+      overrides: () => this.record.resources ?? {},
+      fallbackPids: () =>
+        [...this.processes].flatMap((child) =>
+          child.pid === undefined ? [] : [child.pid, ...descendants(child.pid).map((entry) => entry.pid)],
+        ),
+      logger: this.logger,
+    });
     for (const [name, definition] of Object.entries(record.services)) {
       this.services.set(name, this.newServiceRuntime(name, definition));
     }
@@ -55,7 +79,27 @@ export class ManagedSprite {
   }
 
   get target(): SandboxTarget {
-    return this.deps.store.target(this.record);
+    return { ...this.deps.store.target(this.record), netns: this.network?.netnsPath ?? null };
+  }
+
+  /** A byte stream to `port` inside the sprite (through its namespace's forwarder when it has one). */
+  connectPort(port: number): net.Socket {
+    return this.network ? this.network.connect(port) : net.connect({ host: "127.0.0.1", port });
+  }
+
+  /** Whether something inside the sprite accepts connections on `port`. */
+  portListening(port: number): Promise<boolean> {
+    if (this.network) {
+      return this.network.probe(port);
+    }
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
   }
 
   get sandbox(): Sandbox {
@@ -142,7 +186,10 @@ export class ManagedSprite {
   /** Spawns a process in the sprite's sandbox and tracks it so sleep and delete reach it. */
   spawn(options: SandboxSpawnOptions): ChildProcess {
     this.ensureAlive();
-    const child = this.deps.sandbox.spawn(this.target, options);
+    const child = this.deps.sandbox.spawn(this.target, {
+      ...options,
+      launchPrefix: this.resources.launchPrefix(),
+    });
     this.processes.add(child);
     child.once("close", () => this.processes.delete(child));
     child.once("error", () => this.processes.delete(child));
@@ -159,7 +206,7 @@ export class ManagedSprite {
   }
 
   baseEnv(): Record<string, string> {
-    return { ...this.deps.sandbox.baseEnv(this.target), ...this.record.environment };
+    return { ...this.deps.sandbox.baseEnv(this.target), ...this.networkEnv, ...this.record.environment };
   }
 
   async save(): Promise<void> {
@@ -254,6 +301,7 @@ export class ManagedSprite {
     this.clearTimer();
     await Promise.all([...this.services.values()].map((service) => service.suspend()));
     await this.killExecProcesses();
+    await this.resources.close();
   }
 
   private async killExecProcesses(): Promise<void> {
@@ -283,6 +331,7 @@ export class ManagedSprite {
         logger: this.logger,
       },
       this.deps.store.logFile(this.name, name),
+      this.resources.serviceLogBytes,
     );
   }
 
@@ -336,6 +385,7 @@ export class ManagedSprite {
       return;
     }
     this.status = "cold";
+    this.resources.pause();
     this.logger.info("sprite is idle: cold (processes stopped)");
     this.goingCold = this.stopAllProcesses().finally(() => {
       this.goingCold = null;

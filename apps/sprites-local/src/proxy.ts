@@ -1,5 +1,4 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import net from "node:net";
 import type { Duplex } from "node:stream";
 import { bearerMatches } from "./auth.js";
 import type { AppContext } from "./context.js";
@@ -64,21 +63,10 @@ function rejectSocket(socket: Duplex, error: ApiError): void {
   );
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+async function waitForPort(sprite: ManagedSprite, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await canConnect(port)) {
+    if (await sprite.portListening(port)) {
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -115,7 +103,7 @@ async function prepare(
   const portService = services.find((s) => s.definition.httpPort === port);
   const mayListen = portService ? portService.definition.wanted : services.some((s) => s.definition.wanted);
   if (mayListen && (previous !== "running" || portService?.status === "starting")) {
-    await waitForPort(port, WAKE_PORT_WAIT_MS);
+    await waitForPort(sprite, port, WAKE_PORT_WAIT_MS);
   }
   return { sprite, port, release };
 }
@@ -153,8 +141,8 @@ export async function proxyHttp(
   const { sprite, port, release } = prepared;
   res.once("close", release);
   const upstream = http.request({
-    host: "127.0.0.1",
-    port,
+    // Through the sprite's own namespace: no port here is shared with another sprite.
+    createConnection: () => sprite.connectPort(port),
     method: req.method,
     path: target.path,
     headers: forwardedHeaders(req, sprite),
@@ -199,7 +187,7 @@ export async function proxyUpgrade(
     return;
   }
   const { sprite, port, release } = prepared;
-  const upstream = net.connect({ host: "127.0.0.1", port });
+  const upstream = sprite.connectPort(port);
   const cleanup = () => {
     release();
     upstream.destroy();

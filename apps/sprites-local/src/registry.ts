@@ -1,6 +1,9 @@
 import type { Logger } from "@vps-claude/logger";
 import { ApiError } from "./errors.js";
 import { ManagedSprite } from "./managed-sprite.js";
+import { DEFAULT_NETWORK_POLICY } from "./network/policy.js";
+import type { NetworkHost } from "./network/sprite-network.js";
+import type { ResourceHost } from "./resources/host.js";
 import type { Sandbox } from "./sandbox.js";
 import type { SpriteRecord, SpriteStore, UrlAuth } from "./store.js";
 
@@ -21,6 +24,8 @@ export interface RegistryOptions {
   logger: Logger;
   idleMs: number;
   coldAfterMs: number;
+  network: NetworkHost;
+  resources: ResourceHost;
 }
 
 export class SpriteRegistry {
@@ -35,7 +40,9 @@ export class SpriteRegistry {
 
   async load(): Promise<void> {
     for (const record of await this.options.store.loadAll()) {
-      this.sprites.set(record.name, this.manage(record));
+      const sprite = this.manage(record);
+      await this.attachNetwork(sprite);
+      this.sprites.set(record.name, sprite);
     }
   }
 
@@ -88,6 +95,12 @@ export class SpriteRegistry {
       );
       await this.options.store.create(record);
       const sprite = this.manage(record);
+      try {
+        await this.attachNetwork(sprite);
+      } catch (error) {
+        await this.options.store.remove(record.name);
+        throw error;
+      }
       this.sprites.set(record.name, sprite);
       this.options.logger.info({ sprite: record.name, uid: record.uid }, "sprite created");
       return sprite;
@@ -102,6 +115,7 @@ export class SpriteRegistry {
     this.busy.add(name);
     try {
       await sprite.shutdown();
+      await this.options.network.detach(name);
       await this.options.store.remove(name);
       this.options.logger.info({ sprite: name }, "sprite deleted");
     } finally {
@@ -113,6 +127,15 @@ export class SpriteRegistry {
     await Promise.all([...this.sprites.values()].map((sprite) => sprite.shutdown()));
   }
 
+  /** Every process of a sprite runs in its namespace, so it exists before the sprite can run anything. */
+  private async attachNetwork(sprite: ManagedSprite): Promise<void> {
+    sprite.network = await this.options.network.attach(
+      sprite.name,
+      () => sprite.record.networkPolicy ?? DEFAULT_NETWORK_POLICY,
+    );
+    sprite.networkEnv = this.options.network.proxyEnv();
+  }
+
   private manage(record: SpriteRecord): ManagedSprite {
     return new ManagedSprite(record, {
       store: this.options.store,
@@ -120,6 +143,7 @@ export class SpriteRegistry {
       logger: this.options.logger,
       idleMs: this.options.idleMs,
       coldAfterMs: this.options.coldAfterMs,
+      resources: this.options.resources,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,6 +68,8 @@ export interface SandboxTarget {
   groupFile: string;
   /** Unprivileged uid the sprite runs as in `bwrap-uid` mode. */
   uid: number | null;
+  /** The sprite's own network namespace (a path nsenter joins), or null for the host network. */
+  netns?: string | null;
 }
 
 export interface SandboxSpawnOptions {
@@ -75,6 +77,8 @@ export interface SandboxSpawnOptions {
   env: Record<string, string>;
   /** Working directory as the sprite sees it (e.g. /home/sprite/app). */
   cwd?: string;
+  /** Argv every process of the sprite starts through (its resource launcher: cgroup join, then prlimit). */
+  launchPrefix?: string[];
 }
 
 export interface SandboxOptions {
@@ -176,10 +180,20 @@ export class Sandbox {
     if (file === undefined) {
       throw new Error("empty command");
     }
+    const [launcher, ...launcherArgs] = options.launchPrefix ?? [];
+    const launch = (command: string, commandArgs: string[], spawnOptions: SpawnOptions) =>
+      launcher === undefined
+        ? spawn(command, commandArgs, spawnOptions)
+        : spawn(launcher, [...launcherArgs, command, ...commandArgs], spawnOptions);
     if (!this.confined) {
       const cwd = options.cwd ? (this.viewToHost(target, options.cwd) ?? options.cwd) : target.homeDir;
       // A sprite gets exactly the environment it asked for (the SDK's env= replaces it whole).
-      return spawn(file, args, { cwd, env: options.env as NodeJS.ProcessEnv, detached: true, stdio: "pipe" });
+      return launch(file, args, {
+        cwd,
+        env: options.env as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: "pipe",
+      });
     }
     const bwrapArgs = this.bwrapArgs(target, options.cwd ?? SPRITE_HOME);
     if (this.mode === "bwrap-uid" && target.uid !== null) {
@@ -195,7 +209,15 @@ export class Sandbox {
       );
     }
     bwrapArgs.push(file, ...args);
-    return spawn("bwrap", bwrapArgs, {
+    if (target.netns) {
+      // nsenter joins the sprite's network namespace and execs bwrap: the process tree is unchanged.
+      return launch("nsenter", [`--net=${target.netns}`, "--", "bwrap", ...bwrapArgs], {
+        env: options.env as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: "pipe",
+      });
+    }
+    return launch("bwrap", bwrapArgs, {
       env: options.env as NodeJS.ProcessEnv,
       detached: true,
       stdio: "pipe",

@@ -1,9 +1,9 @@
 import type { ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import type { Logger } from "@vps-claude/logger";
 import { signalTree, waitForCommandPid } from "./process-tree.js";
+import { BoundedLogFile } from "./resources/service-log.js";
 import type { ServiceDefinition } from "./store.js";
 
 export type ServiceStatus = "stopped" | "starting" | "running" | "stopping" | "failed";
@@ -24,6 +24,8 @@ export interface ServiceHost {
 }
 
 const HISTORY_LIMIT = 2000;
+/** Output kept in memory for `logs?lines=`, per service; older events are dropped first. */
+const HISTORY_BYTES = 1024 * 1024;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** A run this long counts as healthy, so the next crash starts the backoff over. */
@@ -52,7 +54,7 @@ export class ServiceRuntime {
   nextRestartAt: string | null = null;
 
   private readonly host: ServiceHost;
-  private readonly logFile: string;
+  private readonly log: BoundedLogFile;
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
   private restartTimer: NodeJS.Timeout | null = null;
@@ -61,13 +63,21 @@ export class ServiceRuntime {
   /** What an exit means: "run" → crash (restart), anything else → expected. */
   private intent: "run" | "stop" | "sleep" = "stop";
   private readonly history: ServiceEvent[] = [];
+  private historyBytes = 0;
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
 
-  constructor(name: string, definition: ServiceDefinition, host: ServiceHost, logFile: string) {
+  /** `logBytes` caps the log file; past it the file rotates (see BoundedLogFile). */
+  constructor(
+    name: string,
+    definition: ServiceDefinition,
+    host: ServiceHost,
+    logFile: string,
+    logBytes = 4 * 1024 * 1024,
+  ) {
     this.name = name;
     this.definition = definition;
     this.host = host;
-    this.logFile = logFile;
+    this.log = new BoundedLogFile(logFile, logBytes);
   }
 
   get isRunning(): boolean {
@@ -75,7 +85,7 @@ export class ServiceRuntime {
   }
 
   get logFiles(): Record<string, string> {
-    return { output: this.logFile };
+    return { output: this.log.file };
   }
 
   start(): void {
@@ -296,16 +306,23 @@ export class ServiceRuntime {
 
   private emit(event: ServiceEvent): void {
     this.history.push(event);
-    if (this.history.length > HISTORY_LIMIT) {
-      this.history.splice(0, this.history.length - HISTORY_LIMIT);
+    this.historyBytes += event.data?.length ?? 0;
+    let drop = 0;
+    while (
+      drop < this.history.length - 1 &&
+      (this.history.length - drop > HISTORY_LIMIT || this.historyBytes > HISTORY_BYTES)
+    ) {
+      this.historyBytes -= this.history[drop]?.data?.length ?? 0;
+      drop += 1;
+    }
+    if (drop > 0) {
+      this.history.splice(0, drop);
     }
     const line =
       event.data !== undefined
         ? `${event.type}: ${event.data}`
         : `${event.type}${event.exit_code !== undefined ? ` ${event.exit_code}` : ""}\n`;
-    fs.appendFile(this.logFile, `[${new Date(event.timestamp).toISOString()}] ${line}`, () => {
-      // Losing a log line on disk is not worth failing the service over.
-    });
+    this.log.write(`[${new Date(event.timestamp).toISOString()}] ${line}`);
     for (const listener of this.listeners) {
       listener(event);
     }

@@ -1,6 +1,8 @@
 import { randomInt, randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { NetworkPolicy } from "./network/policy.js";
+import type { ResourcePolicyOverrides } from "./resources/policy.js";
 import type { SandboxTarget } from "./sandbox.js";
 import { SPRITE_HOME, SPRITE_USER } from "./sandbox.js";
 
@@ -35,6 +37,10 @@ export interface SpriteRecord {
   /** Unprivileged host uid the sprite's processes run as (only when sprites-local runs as root). */
   uid: number | null;
   services: Record<string, ServiceDefinition>;
+  /** Egress rules (`/policy/network`); absent means no rules (the public internet). */
+  networkPolicy?: NetworkPolicy;
+  /** Resource limits set through `/policy/resources`; absent fields use the host defaults. */
+  resources?: ResourcePolicyOverrides;
   checkpoints: CheckpointRecord[];
   checkpointSeq: number;
 }

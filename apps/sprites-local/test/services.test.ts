@@ -111,7 +111,7 @@ describe("sprite URL", () => {
     const port = await freePort();
     await startWebService(sprite, port);
     const url = (await host.client.getSprite("url-auth")).url ?? "";
-    expect(url).toBe(`${host.local.url}/proxy/url-auth`);
+    expect(url).toBe(`${host.local.proxyUrl}/proxy/url-auth`);
 
     const denied = await fetch(`${url}/hello`);
     expect(denied.status).toBe(401);
@@ -132,7 +132,7 @@ describe("sprite URL", () => {
     const port = await freePort();
     await startWebService(sprite, port);
     const res = await eventually("the public URL", async () => {
-      const r = await fetch(`${host.local.url}/proxy/url-public/`);
+      const r = await fetch(`${host.local.proxyUrl}/proxy/url-public/`);
       return r.ok ? r : null;
     });
     expect(((await res.json()) as { path: string }).path).toBe("/");
@@ -142,9 +142,9 @@ describe("sprite URL", () => {
       const req = http.get(
         {
           host: "127.0.0.1",
-          port: host.local.port,
+          port: host.local.proxyPort,
           path: "/by-host",
-          headers: { host: `url-public.localhost:${host.local.port}` },
+          headers: { host: `url-public.localhost:${host.local.proxyPort}` },
         },
         (response) => {
           let text = "";
@@ -163,7 +163,7 @@ describe("sprite URL", () => {
     const sprite = await host.client.createSprite("url-stream", { urlSettings: { auth: "public" } });
     const port = await freePort();
     await startWebService(sprite, port);
-    const url = `${host.local.url}/proxy/url-stream`;
+    const url = `${host.local.proxyUrl}/proxy/url-stream`;
     await eventually("the service", async () => (await fetch(`${url}/`)).ok);
     const res = await fetch(`${url}/stream`);
     const reader = res.body?.getReader();
@@ -205,7 +205,7 @@ new WebSocketServer({ port: ${port}, host: "127.0.0.1" }).on("connection", (sock
         // Until started.
       }
       const reply = await eventually("an echo over the proxied socket", async () => {
-        const socket = new WebSocket(`${wsHost.local.url.replace("http", "ws")}/proxy/url-ws/chat?room=1`, {
+        const socket = new WebSocket(`${wsHost.local.proxyUrl.replace("http", "ws")}/proxy/url-ws/chat?room=1`, {
           headers: { authorization: `Bearer ${wsHost.token}` },
         });
         return new Promise<string | null>((resolve) => {
@@ -220,7 +220,7 @@ new WebSocketServer({ port: ${port}, host: "127.0.0.1" }).on("connection", (sock
       expect(reply).toBe("/chat?room=1 hello");
 
       const refused = await new Promise<number>((resolve) => {
-        const socket = new WebSocket(`${wsHost.local.url.replace("http", "ws")}/proxy/url-ws/chat`);
+        const socket = new WebSocket(`${wsHost.local.proxyUrl.replace("http", "ws")}/proxy/url-ws/chat`);
         socket.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
         socket.once("open", () => resolve(101));
         socket.once("error", () => undefined);
@@ -233,10 +233,10 @@ new WebSocketServer({ port: ${port}, host: "127.0.0.1" }).on("connection", (sock
 
   it("routes to port 8080 when no service declares one, and says so when nothing listens", async () => {
     await host.client.createSprite("url-none", { urlSettings: { auth: "public" } });
-    const res = await fetch(`${host.local.url}/proxy/url-none/`);
+    const res = await fetch(`${host.local.proxyUrl}/proxy/url-none/`);
     expect([502]).toContain(res.status);
     expect(((await res.json()) as { message: string }).message).toContain("port 8080");
-    const missing = await fetch(`${host.local.url}/proxy/no-such-sprite/`);
+    const missing = await fetch(`${host.local.proxyUrl}/proxy/no-such-sprite/`);
     expect(missing.status).toBe(404);
   });
 });

@@ -107,7 +107,7 @@ describe("sleep and wake", () => {
     await drain(
       await sprite.createService("web", { cmd: "node", args: ["server.js"], httpPort: port }, "0s"),
     );
-    const url = `${host.local.url}/proxy/url-wake`;
+    const url = `${host.local.proxyUrl}/proxy/url-wake`;
     const first = await eventually("the first start to answer", async () => {
       const res = await fetch(`${url}/`);
       return res.ok ? ((await res.json()) as { starts: number }) : null;
@@ -129,7 +129,7 @@ describe("sleep and wake", () => {
       await drain(
         await sprite.createService("web", { cmd: "node", args: ["server.js"], httpPort: port }, "0s"),
       );
-      const url = `${warmHost.local.url}/proxy/thaw`;
+      const url = `${warmHost.local.proxyUrl}/proxy/thaw`;
       await eventually("the service", async () => (await fetch(`${url}/`)).ok);
       await eventually("warm", async () => (await warmHost.client.getSprite("thaw")).status === "warm");
       const res = await fetch(`${url}/`);

@@ -22,7 +22,7 @@ describe("sprite records through the SDK", () => {
     expect(sprite.name).toBe("crud-one");
     expect(sprite.id).toMatch(/^sprite-/);
     expect(sprite.status).toBe("cold");
-    expect(sprite.url).toBe(`${host.local.url}/proxy/crud-one`);
+    expect(sprite.url).toBe(`${host.local.proxyUrl}/proxy/crud-one`);
     expect(sprite.urlSettings?.auth).toBe("public");
     expect(sprite.labels).toEqual(["team-a"]);
     expect(sprite.organizationName).toBe("local");

@@ -2,8 +2,9 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../context.js";
 import { FsError } from "../errors.js";
-import { MAX_FS_PAYLOAD, parseMode, resolveSpritePath, runFsOperation } from "../fs-api.js";
+import { MAX_FS_PAYLOAD, parseMode, readFileStream, resolveSpritePath, runFsOperation } from "../fs-api.js";
 import type { ManagedSprite } from "../managed-sprite.js";
+import { formatBytes } from "../resources/policy.js";
 
 function truthy(value: unknown): boolean {
   return value === true || value === "true" || value === "1";
@@ -31,13 +32,19 @@ async function runJson(
 }
 
 async function readUpload(c: Context, errorPath: string): Promise<Buffer> {
+  const tooLarge = (size: number) =>
+    new FsError(
+      "EFBIG",
+      `file is ${formatBytes(size)}; uploads through the filesystem API are limited to ${formatBytes(MAX_FS_PAYLOAD)}`,
+      errorPath,
+    );
   const declared = Number(c.req.header("content-length") ?? 0);
   if (declared > MAX_FS_PAYLOAD) {
-    throw new FsError("EINVAL", `file is larger than the ${MAX_FS_PAYLOAD} byte limit`, errorPath);
+    throw tooLarge(declared);
   }
   const data = Buffer.from(await c.req.arrayBuffer());
   if (data.length > MAX_FS_PAYLOAD) {
-    throw new FsError("EINVAL", `file is larger than the ${MAX_FS_PAYLOAD} byte limit`, errorPath);
+    throw tooLarge(data.length);
   }
   return data;
 }
@@ -50,8 +57,11 @@ export function fsRoutes(): Hono<AppEnv> {
     const sprite = c.var.sprite;
     const raw = c.req.query("path");
     const { helperPath } = resolveSpritePath(sprite, raw, c.req.query("workingDir"), true);
-    const reply = await runFsOperation(sprite, { op: "read", path: helperPath }, raw ?? "");
-    return c.body(new Uint8Array(reply.data), 200, { "content-type": "application/octet-stream" });
+    const { size, body } = await readFileStream(sprite, helperPath, sprite.resources.maxReadBytes, raw ?? "");
+    return c.body(body, 200, {
+      "content-type": "application/octet-stream",
+      "content-length": String(size),
+    });
   });
 
   app.put("/write", async (c) => {
@@ -60,12 +70,15 @@ export function fsRoutes(): Hono<AppEnv> {
     const { view, helperPath } = resolveSpritePath(sprite, raw, c.req.query("workingDir"), true);
     const mode = parseMode(c.req.query("mode"), raw ?? "");
     const mkdirParents = truthy(c.req.query("mkdirParents")) || truthy(c.req.query("mkdir"));
+    const data = await readUpload(c, raw ?? "");
+    await sprite.resources.assertCanWrite(data.length, raw ?? "");
     const result = await runJson(
       sprite,
       { op: "write", path: helperPath, mkdirParents, mode },
       raw ?? "",
-      await readUpload(c, raw ?? ""),
+      data,
     );
+    sprite.resources.noteWrite();
     return c.json({ path: view, size: result.size, mode: result.mode });
   });
 
@@ -121,6 +134,7 @@ export function fsRoutes(): Hono<AppEnv> {
     const body = await readBody(c);
     const source = resolveSpritePath(sprite, body.source, body.workingDir, false);
     const dest = resolveSpritePath(sprite, body.dest, body.workingDir, false);
+    await sprite.resources.assertCanWrite(0, String(body.dest));
     await runJson(
       sprite,
       {

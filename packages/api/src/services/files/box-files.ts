@@ -99,9 +99,37 @@ export async function listBoxFiles(
   }
 }
 
+function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Refuses a file too large to show before a byte of it is transferred (the box may hold gigabytes). */
+async function assertShowableSize({ deps }: FilesDeps, spriteName: string, path: string): Promise<void> {
+  const result = await deps.sprites.exec(spriteName, 'stat -L -c %s -- "$TARGET" 2>/dev/null', {
+    env: { TARGET: path },
+    timeoutMs: 15_000,
+  });
+  const size = Number(result.stdout.trim());
+  // Not there or not statable: the read itself reports why.
+  if (result.exitCode === 0 && Number.isFinite(size) && size > MAX_FILE_BYTES) {
+    throw new ServiceError(
+      "PAYLOAD_TOO_LARGE",
+      `'${path}' is ${formatBytes(size)}; files over ${formatBytes(MAX_FILE_BYTES)} cannot be shown here (use the terminal to look at it in parts)`,
+    );
+  }
+}
+
 export async function readBoxFile(ctx: FilesDeps, input: string) {
   const spriteName = requireSandbox(ctx.target);
   const path = await realPathInHome(ctx, spriteName, resolveBoxPath(input));
+  await assertShowableSize(ctx, spriteName, path);
   let content: Buffer;
   try {
     content = await ctx.deps.sprites.readFile(spriteName, path);
