@@ -50,5 +50,7 @@ export function timeSpritesClient(client: SpritesClient, calls: SandboxCall[]): 
     checkpoint: timed("checkpoint", client.checkpoint),
     listCheckpoints: timed("listCheckpoints", client.listCheckpoints),
     restoreCheckpoint: timed("restoreCheckpoint", client.restoreCheckpoint),
+    getNetworkPolicy: timed("getNetworkPolicy", client.getNetworkPolicy),
+    setNetworkPolicy: timed("setNetworkPolicy", client.setNetworkPolicy),
   };
 }

@@ -10,6 +10,8 @@ export const SERVICE_ERROR_STATUS = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
+  /** A box answered something the platform refuses to use (redirect, oversize, not the expected JSON). */
+  BAD_GATEWAY: 502,
   SERVICE_UNAVAILABLE: 503,
 } as const;
 

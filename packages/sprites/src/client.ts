@@ -7,7 +7,8 @@ import {
   type SpriteInfo,
 } from "@fly/sprites";
 import { createLogger, type Logger } from "@vps-claude/logger";
-import { SpritesError, toSpritesError } from "./errors.js";
+import { BodyTooLargeError, readBoundedBody } from "./bounded-body.js";
+import { codeForStatus, SpritesError, toSpritesError } from "./errors.js";
 import { EXEC_PRELUDE, envBlock, stripMarker } from "./exec-script.js";
 import { DEFAULT_RETRY, type RetryOptions, withRetry } from "./retry.js";
 
@@ -25,7 +26,11 @@ export interface SpriteSummary {
 }
 
 export interface CreateSpriteOptions {
-  /** "sprite" (default): URL requests need the API token; "public": anyone may call the URL. */
+  /**
+   * "sprite" (default): URL requests need the API token; "public": anyone may call the URL.
+   * Given explicitly, an existing sprite with the other setting is switched to it. `fetchSprite`
+   * only reaches public URLs: the account token never goes to a sprite.
+   */
   urlAuth?: UrlAuth;
   labels?: string[];
   environment?: Record<string, string>;
@@ -87,6 +92,13 @@ export interface DirEntry {
   type: "file" | "dir" | "symlink" | "other";
 }
 
+/** One egress rule of the Sprites network policy: first match wins, no match allows. */
+export interface NetworkPolicyRule {
+  action: "allow" | "deny";
+  /** A hostname, `*.suffix`, or `*` for everything. */
+  domain: string;
+}
+
 export interface CheckpointInfo {
   id: string;
   createTime: Date;
@@ -122,19 +134,29 @@ export interface SpritesClient {
   getService(name: string, serviceName: string): Promise<ServiceInfo | null>;
   /** Stops (if running) and deletes a service; a missing service is fine. */
   deleteService(name: string, serviceName: string): Promise<void>;
-  /** A request to the sprite URL, with the token when the URL requires it. */
+  /**
+   * A request to the sprite's public URL. Never carries the account token and never follows a
+   * redirect (a 3xx comes back as the response): what answers there is the sprite's own program.
+   */
   fetchSprite(name: string, path: string, init?: RequestInit): Promise<Response>;
   /** Polls the sprite URL until it answers ready (wakes the sprite and waits for its HTTP service). */
   waitForUrl(name: string, options?: WaitForUrlOptions): Promise<Response>;
   checkpoint(name: string, comment?: string): Promise<CheckpointInfo>;
   listCheckpoints(name: string): Promise<CheckpointInfo[]>;
   restoreCheckpoint(name: string, checkpointId: string): Promise<void>;
+  /** The sprite's egress rules (`GET /v1/sprites/{name}/policy/network`). */
+  getNetworkPolicy(name: string): Promise<NetworkPolicyRule[]>;
+  /** Replaces the sprite's egress rules; applied to the running sprite at once. */
+  setNetworkPolicy(name: string, rules: NetworkPolicyRule[]): Promise<void>;
 }
 
 const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_KEEPALIVE_MS = 20_000;
 /** One URL poll may not hang longer than this, however long the overall wait. */
 const URL_ATTEMPT_TIMEOUT_MS = 10_000;
+/** Policy answers are a few rules; anything bigger is not the Sprites API talking. */
+const POLICY_MAX_BYTES = 256 * 1024;
+const POLICY_TIMEOUT_MS = 30_000;
 
 function summarize(info: SpriteInfo | Sprite): SpriteSummary {
   return {
@@ -210,6 +232,85 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
       throw new SpritesError("not_found", `sprite '${name}' has no URL (does it exist?)`);
     }
     return { url: sprite.url, auth: sprite.urlAuth };
+  }
+
+  /** The URL of a sprite whose URL is public; a private one would need the account token, which a sprite never gets. */
+  async function publicSpriteUrl(name: string): Promise<string> {
+    let target = await spriteUrl(name);
+    if (target.auth !== "public") {
+      // The cache may predate a switch to public made elsewhere.
+      urlCache.delete(name);
+      target = await spriteUrl(name);
+    }
+    if (target.auth !== "public") {
+      throw new SpritesError(
+        "forbidden",
+        `sprite '${name}' has a private URL (url_settings.auth "sprite"); the account token is never sent to a sprite URL: make the URL public (createOrGetSprite with urlAuth "public") and let the sprite's service check its own token`,
+        { retryable: false },
+      );
+    }
+    return target.url;
+  }
+
+  /**
+   * A call to the Sprites API made by this wrapper rather than the SDK: the account token goes to
+   * the API base only, redirects are answers (never followed), and bodies are bounded.
+   */
+  async function apiRequest(
+    operation: string,
+    path: string,
+    init: { method: "GET" | "POST"; body?: unknown },
+  ): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl}${path}`, {
+        method: init.method,
+        headers: {
+          authorization: `Bearer ${options.token}`,
+          accept: "application/json",
+          ...(init.body !== undefined && { "content-type": "application/json" }),
+        },
+        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+        redirect: "manual",
+        signal: AbortSignal.timeout(POLICY_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw toSpritesError(error, operation);
+    }
+    let text: string;
+    try {
+      text = (await readBoundedBody(response, POLICY_MAX_BYTES)).toString("utf8");
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        throw new SpritesError("operation_failed", `${operation} failed: ${error.message}`, {
+          status: response.status,
+          retryable: false,
+        });
+      }
+      throw toSpritesError(error, operation);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw new SpritesError(
+        "operation_failed",
+        `${operation} failed: the Sprites API answered a redirect (HTTP ${response.status}), which is not followed`,
+        { status: response.status, retryable: false },
+      );
+    }
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const detail = (json as { message?: unknown } | undefined)?.message;
+      throw new SpritesError(
+        codeForStatus(response.status),
+        `${operation} failed (HTTP ${response.status}): ${typeof detail === "string" ? detail : text.slice(0, 300)}`,
+        { status: response.status },
+      );
+    }
+    return json;
   }
 
   function execOnce(name: string, script: string, execOptions: ExecOptions): Promise<ExecResult> {
@@ -336,13 +437,9 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
   }
 
   async function fetchSprite(name: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const { url, auth } = await spriteUrl(name);
-    const headers = new Headers(init.headers);
-    if (auth === "sprite") {
-      headers.set("authorization", `Bearer ${options.token}`);
-    }
+    const url = await publicSpriteUrl(name);
     try {
-      return await fetch(joinUrl(url, path), { ...init, headers });
+      return await fetch(joinUrl(url, path), { ...init, redirect: "manual" });
     } catch (error) {
       throw toSpritesError(error, `request to ${path} on sprite '${name}'`);
     }
@@ -365,7 +462,15 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
     async createOrGetSprite(name, createOptions = {}) {
       const existing = await getSprite(name);
       if (existing) {
-        return existing;
+        const wanted = createOptions.urlAuth;
+        if (wanted === undefined || existing.urlAuth === wanted) {
+          return existing;
+        }
+        const updated = await retried(`set URL auth of sprite '${name}' to ${wanted}`, () =>
+          sdk.updateSprite(name, { urlSettings: { auth: wanted } }),
+        );
+        logger.info({ sprite: name, urlAuth: wanted }, "sprite URL auth changed");
+        return remember(summarize(updated));
       }
       try {
         const created = await retried(`create sprite '${name}'`, () =>
@@ -594,5 +699,44 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
         throw toSpritesError(error, operation);
       }
     },
+
+    async getNetworkPolicy(name) {
+      const operation = `get the network policy of sprite '${name}'`;
+      const answer = await retried(operation, () =>
+        apiRequest(operation, `/v1/sprites/${encodeURIComponent(name)}/policy/network`, { method: "GET" }),
+      );
+      return parseRules(answer, operation);
+    },
+
+    async setNetworkPolicy(name, rules) {
+      const operation = `set the network policy of sprite '${name}'`;
+      await retried(operation, () =>
+        apiRequest(operation, `/v1/sprites/${encodeURIComponent(name)}/policy/network`, {
+          method: "POST",
+          body: { rules: rules.map(({ action, domain }) => ({ action, domain })) },
+        }),
+      );
+      logger.info({ sprite: name, rules: rules.length }, "network policy set");
+    },
   };
+}
+
+function parseRules(answer: unknown, operation: string): NetworkPolicyRule[] {
+  const rules = (answer as { rules?: unknown } | undefined)?.rules;
+  if (!Array.isArray(rules)) {
+    throw new SpritesError("operation_failed", `${operation}: the answer has no 'rules' list`, {
+      retryable: false,
+    });
+  }
+  return rules.map((rule: unknown) => {
+    const { action, domain } = (rule ?? {}) as { action?: unknown; domain?: unknown };
+    if ((action !== "allow" && action !== "deny") || typeof domain !== "string") {
+      throw new SpritesError(
+        "operation_failed",
+        `${operation}: a rule is not { action: "allow" | "deny", domain }: ${JSON.stringify(rule).slice(0, 200)}`,
+        { retryable: false },
+      );
+    }
+    return { action, domain };
+  });
 }

@@ -56,7 +56,7 @@ export class SpritesError extends Error {
   }
 }
 
-function codeForStatus(status: number): SpritesErrorCode {
+export function codeForStatus(status: number): SpritesErrorCode {
   if (status === 401) {
     return "unauthorized";
   }

@@ -1,5 +1,6 @@
 import "./install-websocket.js";
 
+export { BodyTooLargeError, discardBody, readBoundedBody } from "./bounded-body.js";
 export {
   type CheckpointInfo,
   type CreateSpriteOptions,
@@ -7,6 +8,7 @@ export {
   type DirEntry,
   type ExecOptions,
   type ExecResult,
+  type NetworkPolicyRule,
   type PutServiceResult,
   type ServiceInfo,
   type ServiceSpec,

@@ -54,7 +54,7 @@ describe("sprite lifecycle", () => {
   it("creates once and returns the same sprite afterwards", async () => {
     const first = await client.createOrGetSprite("life-one", { labels: ["box"] });
     expect(first.name).toBe("life-one");
-    expect(first.url).toBe(`${local.url}/proxy/life-one`);
+    expect(first.url).toBe(`${local.proxyUrl}/proxy/life-one`);
     expect(first.urlAuth).toBe("sprite");
     const again = await client.createOrGetSprite("life-one");
     expect(again.id).toBe(first.id);
@@ -166,8 +166,8 @@ describe("files", () => {
 });
 
 describe("services and the sprite URL", () => {
-  it("starts a service and reaches it through the URL with the token", async () => {
-    await client.createOrGetSprite("svc-box");
+  it("starts a service and reaches it through its public URL, without the account token", async () => {
+    await client.createOrGetSprite("svc-box", { urlAuth: "public" });
     const port = await freePort();
     await client.writeFile(
       "svc-box",
@@ -193,8 +193,11 @@ describe("services and the sprite URL", () => {
     });
     expect(await res.json()).toEqual({ url: "/health?x=1", auth: null, env: "test" });
 
-    const direct = await fetch(`${local.url}/proxy/svc-box/health`);
+    // A private sprite URL still refuses callers without the token; the client never sends it there.
+    await client.createOrGetSprite("svc-private");
+    const direct = await fetch(`${local.proxyUrl}/proxy/svc-private/health`);
     expect(direct.status).toBe(401);
+    await expect(client.fetchSprite("svc-private", "/health")).rejects.toMatchObject({ code: "forbidden" });
 
     expect((await client.getService("svc-box", "agent"))?.status).toBe("running");
     await client.deleteService("svc-box", "agent");

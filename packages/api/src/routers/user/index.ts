@@ -5,6 +5,7 @@ import { cronjobRouter } from "./cronjob";
 import { emailRouter } from "./email";
 import { envVarRouter } from "./env-var";
 import { filesRouter } from "./files";
+import { networkPolicyRouter } from "./network-policy";
 import { deployRouter, sessionRouter } from "./session";
 
 /** Everything a signed-in user can call, served under /rpc. */
@@ -18,6 +19,7 @@ export const userRouter = {
   deploy: deployRouter,
   session: sessionRouter,
   files: filesRouter,
+  networkPolicy: networkPolicyRouter,
 };
 
 export type UserRouter = typeof userRouter;

@@ -1,6 +1,6 @@
 import { decryptSecret } from "@vps-claude/shared";
 import { z } from "zod";
-import { deployStepSchema, idParam, sessionRunSchema } from "../../schemas";
+import { deployStepSchema, idParam, sessionListSchema, sessionRunSchema } from "../../schemas";
 import { accessPasswordAad } from "../../services/deploy/deploy-step-work";
 import { listDeploySteps, stepLabel } from "../../services/deploy/deploy-steps";
 import { listBoxSessions, sendBoxSessionMessage } from "../../services/session/box-sessions";
@@ -65,7 +65,7 @@ export const sessionRouter = {
       tags: ["Sessions"],
     })
     .input(boxParams)
-    .output(z.unknown())
+    .output(sessionListSchema)
     .handler(({ context }) => listBoxSessions({ deps: context.deps, target: context.box })),
 
   send: ownedBoxProcedure
@@ -89,13 +89,12 @@ export const sessionRouter = {
       }),
     )
     .output(sessionRunSchema)
-    .handler(
-      async ({ context, input }) =>
-        (await sendBoxSessionMessage({
-          deps: context.deps,
-          target: context.box,
-          contextId: input.contextId,
-          message: input.message,
-        })) as z.infer<typeof sessionRunSchema>,
+    .handler(({ context, input }) =>
+      sendBoxSessionMessage({
+        deps: context.deps,
+        target: context.box,
+        contextId: input.contextId,
+        message: input.message,
+      }),
     ),
 };

@@ -1,13 +1,58 @@
-import type { Database } from "@vps-claude/db";
+import type { box, Database } from "@vps-claude/db";
 import type { Keyring } from "@vps-claude/shared";
-import type { SpritesClient } from "@vps-claude/sprites";
+import { BodyTooLargeError, readBoundedBody, type SpritesClient } from "@vps-claude/sprites";
+import type { z } from "zod";
 import { getBoxToken } from "../box/authenticate-box";
-import { type BoxAgentClient, BoxUnreachableError } from "./box-agent-client";
+import {
+  type BoxAgentClient,
+  type BoxAgentRequest,
+  type BoxAgentResponse,
+  BoxBadAnswerError,
+  BoxUnreachableError,
+  DEFAULT_BOX_ANSWER_MAX_BYTES,
+  describeBox,
+} from "./box-agent-client";
+
+type BoxRow = typeof box.$inferSelect;
+
+/** box-agent's refusals are `{ code, message }`; more than this is not a refusal worth reading. */
+const ERROR_ANSWER_MAX_BYTES = 64 * 1024;
+const ERROR_MESSAGE_MAX_CHARS = 500;
+
+function isJson(response: Response): boolean {
+  const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  return type === "application/json";
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("; ");
+}
+
+async function readRefusal(response: Response): Promise<string> {
+  try {
+    const text = (await readBoundedBody(response, ERROR_ANSWER_MAX_BYTES)).toString("utf8");
+    if (isJson(response)) {
+      const message = (JSON.parse(text) as { message?: unknown }).message;
+      if (typeof message === "string" && message !== "") {
+        return message.slice(0, ERROR_MESSAGE_MAX_CHARS);
+      }
+    }
+  } catch {
+    // An unreadable refusal still has its status.
+  }
+  return `HTTP ${response.status}`;
+}
 
 /**
- * Reaches box-agent through the sprite URL. The request itself wakes a sleeping sprite (Sprites
- * resumes on traffic), and the Sprites client adds the account token when the URL is private; the
- * box token authenticates us to box-agent.
+ * Reaches box-agent through the sprite's public URL; the request itself wakes a sleeping sprite
+ * (Sprites resumes on traffic). Only the box's own token goes there, never the Sprites account token.
+ *
+ * Whatever answers is treated as hostile: redirects are refused rather than followed (a same-origin
+ * `307` to the Sprites API, or one to a metadata address, must lead nowhere), bodies are read as a
+ * bounded stream, JSON is required and parsed against the caller's schema.
  */
 export function createSpritesBoxAgentClient({
   sprites,
@@ -19,13 +64,14 @@ export function createSpritesBoxAgentClient({
   keyring: Keyring;
 }): BoxAgentClient {
   return {
-    async call(target, request) {
+    async call<T>(target: BoxRow, request: BoxAgentRequest<T>): Promise<BoxAgentResponse<T>> {
+      const who = describeBox(target);
       if (!target.spriteName) {
-        throw new BoxUnreachableError("the box has no sandbox yet");
+        throw new BoxUnreachableError(`${who} has no sandbox yet`);
       }
       const token = await getBoxToken({ db, keyring, boxId: target.id });
       if (!token) {
-        throw new BoxUnreachableError("the box has no token");
+        throw new BoxUnreachableError(`${who} has no token`);
       }
       const headers: Record<string, string> = { "x-box-secret": token, accept: "application/json" };
       if (request.body !== undefined) {
@@ -34,27 +80,66 @@ export function createSpritesBoxAgentClient({
       if (request.idempotencyKey) {
         headers["idempotency-key"] = request.idempotencyKey;
       }
+      const maxBytes = request.maxBytes ?? DEFAULT_BOX_ANSWER_MAX_BYTES;
+      const timeout = AbortSignal.timeout(request.timeoutMs ?? 30_000);
       let response: Response;
       try {
         response = await sprites.fetchSprite(target.spriteName, request.path, {
           method: request.method,
           headers,
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
-          signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+          signal: timeout,
         });
       } catch (err) {
         throw new BoxUnreachableError(
-          `box-agent did not answer: ${err instanceof Error ? err.message : String(err)}`,
+          `${who} did not answer ${request.method} ${request.path}: ${err instanceof Error ? err.message : String(err)}`,
         );
       }
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        // Non-JSON answers (a proxy error page) are passed on as text.
+
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => {});
+        const location = (response.headers.get("location") ?? "").slice(0, 200);
+        throw new BoxBadAnswerError(
+          `${who} answered ${request.method} ${request.path} with a redirect (HTTP ${response.status}${location ? ` to ${location}` : ""}); the platform never follows a box's redirects`,
+        );
       }
-      return { status: response.status, body };
+      if (response.status < 200 || response.status >= 300) {
+        return { ok: false, status: response.status, message: await readRefusal(response) };
+      }
+      if (!isJson(response)) {
+        await response.body?.cancel().catch(() => {});
+        throw new BoxBadAnswerError(
+          `${who} answered ${request.method} ${request.path} with '${(response.headers.get("content-type") ?? "no content type").slice(0, 100)}' where JSON (application/json) was expected`,
+        );
+      }
+      let text: string;
+      try {
+        text = (await readBoundedBody(response, maxBytes)).toString("utf8");
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          throw new BoxBadAnswerError(
+            `${who} answered ${request.method} ${request.path} with more than ${maxBytes} bytes; the answer was cut off and refused`,
+          );
+        }
+        throw new BoxUnreachableError(
+          `${who} broke off its answer to ${request.method} ${request.path}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new BoxBadAnswerError(
+          `${who} answered ${request.method} ${request.path} with a body that is not valid JSON`,
+        );
+      }
+      const parsed = request.schema.safeParse(json);
+      if (!parsed.success) {
+        throw new BoxBadAnswerError(
+          `${who} answered ${request.method} ${request.path} with JSON of the wrong shape (${describeIssues(parsed.error)})`,
+        );
+      }
+      return { ok: true, status: response.status, body: parsed.data };
     },
   };
 }

@@ -2,6 +2,7 @@ import { box, boxCronjob, boxCronjobExecution } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
 import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
+import { boxAgentAnswers, RUN_ANSWER_MAX_BYTES } from "../box-agent/box-agent-answers";
 
 type ExecutionStatus = (typeof boxCronjobExecution.$inferSelect)["status"];
 
@@ -72,8 +73,13 @@ export async function triggerCronjob({
     .where(eq(boxCronjobExecution.id, executionId));
   try {
     // Any request through the sprite URL wakes a sleeping sprite; /health answers once box-agent is back.
-    const wake = await deps.boxAgent.call(row.box, { method: "GET", path: "/health", timeoutMs: 60_000 });
-    if (wake.status !== 200) {
+    const wake = await deps.boxAgent.call(row.box, {
+      method: "GET",
+      path: "/health",
+      schema: boxAgentAnswers.health,
+      timeoutMs: 60_000,
+    });
+    if (!wake.ok) {
       return finish("failed", {
         errorMessage: `the box did not wake: box-agent /health answered HTTP ${wake.status}`,
       });
@@ -86,21 +92,24 @@ export async function triggerCronjob({
       method: "POST",
       path: "/cron/trigger",
       body: { cronjobId, name: row.cronjob.name, prompt: row.cronjob.prompt },
+      schema: boxAgentAnswers.runOutcome,
+      maxBytes: RUN_ANSWER_MAX_BYTES,
       timeoutMs: 4.5 * 60_000,
     });
-    const body = (response.body ?? {}) as {
-      status?: string;
-      sessionId?: string;
-      result?: string;
-      error?: string;
-    };
-    if (response.status >= 300 || body.status === "failed") {
+    if (!response.ok) {
       return finish("failed", {
-        errorMessage: body.error ?? `box-agent answered HTTP ${response.status}`,
-        sessionId: body.sessionId,
+        errorMessage: `box-agent answered HTTP ${response.status}: ${response.message}`,
       });
     }
-    return finish("completed", { sessionId: body.sessionId, resultExcerpt: body.result });
+    const outcome = response.body;
+    const sessionId = outcome.sessionId ?? undefined;
+    if (outcome.status === "failed") {
+      return finish("failed", {
+        errorMessage: outcome.error ?? "the run failed without saying why",
+        sessionId,
+      });
+    }
+    return finish("completed", { sessionId, resultExcerpt: outcome.result ?? undefined });
   } catch (err) {
     return finish("failed", { errorMessage: err instanceof Error ? err.message : String(err) });
   }

@@ -1,7 +1,12 @@
 import type { box } from "@vps-claude/db";
 import type { ApiDeps } from "../../deps";
 import { ServiceError } from "../../errors";
-import { BoxUnreachableError } from "../box-agent/box-agent-client";
+import {
+  boxAgentAnswers,
+  RUN_ANSWER_MAX_BYTES,
+  SESSION_LIST_MAX_BYTES,
+} from "../box-agent/box-agent-answers";
+import { type BoxAgentRequest, BoxBadAnswerError, BoxUnreachableError } from "../box-agent/box-agent-client";
 
 type BoxRow = typeof box.$inferSelect;
 
@@ -14,21 +19,22 @@ function requireRunning(target: BoxRow) {
   }
 }
 
-async function callAgent(deps: ApiDeps, target: BoxRow, request: Parameters<ApiDeps["boxAgent"]["call"]>[1]) {
+async function callAgent<T>(deps: ApiDeps, target: BoxRow, request: BoxAgentRequest<T>): Promise<T> {
   try {
     const response = await deps.boxAgent.call(target, request);
-    if (response.status >= 400) {
-      const message =
-        (response.body as { message?: string } | undefined)?.message ?? `HTTP ${response.status}`;
+    if (!response.ok) {
       throw new ServiceError(
         response.status === 400 ? "BAD_REQUEST" : "SERVICE_UNAVAILABLE",
-        `box-agent: ${message}`,
+        `box-agent: ${response.message}`,
       );
     }
     return response.body;
   } catch (err) {
+    if (err instanceof BoxBadAnswerError) {
+      throw new ServiceError("BAD_GATEWAY", err.message);
+    }
     if (err instanceof BoxUnreachableError) {
-      throw new ServiceError("SERVICE_UNAVAILABLE", `the box did not answer: ${err.message}`);
+      throw new ServiceError("SERVICE_UNAVAILABLE", err.message);
     }
     throw err;
   }
@@ -40,6 +46,8 @@ export async function listBoxSessions({ deps, target }: { deps: ApiDeps; target:
   return callAgent(deps, target, {
     method: "GET",
     path: "/sessions/list?limit=100&runs=10",
+    schema: boxAgentAnswers.sessionList,
+    maxBytes: SESSION_LIST_MAX_BYTES,
     timeoutMs: 20_000,
   });
 }
@@ -64,6 +72,8 @@ export async function sendBoxSessionMessage({
     method: "POST",
     path: "/sessions/send",
     body: { contextType: "session", contextId, message },
+    schema: boxAgentAnswers.runOutcome,
+    maxBytes: RUN_ANSWER_MAX_BYTES,
     timeoutMs: 10 * 60_000,
   });
 }
