@@ -32,6 +32,8 @@ describe("loadConfig", () => {
       maxConcurrentRuns: 2,
       builtinTools: DEFAULT_BUILTIN_TOOLS,
       path: "/usr/bin",
+      // Claude reaches the model only through the platform's gateway, with the box token.
+      anthropicBaseUrl: "https://platform.example/box/llm",
     });
     expect(config.paths).toMatchObject({
       home,
@@ -60,6 +62,15 @@ describe("loadConfig", () => {
       maxConcurrentRuns: 5,
       anthropicBaseUrl: "http://127.0.0.1:9",
     });
+  });
+
+  it("holds no model key of its own: an anthropicApiKey in config.json is refused", () => {
+    writeConfig({ boxId: "b", boxSecret: SECRET, serverUrl: "http://x", anthropicApiKey: "sk-ant-x" });
+    expect(() => loadConfig({ BOX_AGENT_HOME: home })).toThrow(/Unrecognized key.*anthropicApiKey/s);
+    writeConfig({ boxId: "b", boxSecret: SECRET, serverUrl: "http://x" });
+    expect(loadConfig({ BOX_AGENT_HOME: home, ANTHROPIC_API_KEY: "sk-ant-x" })).not.toHaveProperty(
+      "anthropicApiKey",
+    );
   });
 
   it("names every missing setting at once", () => {

@@ -41,7 +41,7 @@ const configFileSchema = z
     boxId: z.string().min(1).optional(),
     boxSecret: boxSecretSchema.optional(),
     serverUrl: httpUrlSchema.optional(),
-    anthropicApiKey: z.string().min(1).optional(),
+    /** Overrides where Claude sends model requests; the platform leaves it unset (its gateway). */
     anthropicBaseUrl: httpUrlSchema.optional(),
     maxConcurrentRuns: z.number().int().min(1).max(32).optional(),
     runTimeoutMs: z.number().int().min(1000).optional(),
@@ -86,8 +86,11 @@ export interface BoxAgentConfig {
   boxId: string;
   boxSecret: string;
   serverUrl: string;
-  anthropicApiKey: string | undefined;
-  anthropicBaseUrl: string | undefined;
+  /**
+   * Where Claude sends model requests: the platform's model gateway, `${serverUrl}/box/llm`, which
+   * takes the box token as its API key. No other model key is ever in the box.
+   */
+  anthropicBaseUrl: string;
   maxConcurrentRuns: number;
   runTimeoutMs: number;
   builtinTools: string[];
@@ -175,7 +178,6 @@ const envOverridesSchema = z.object({
   BOX_ID: z.string().min(1).optional(),
   BOX_SECRET: boxSecretSchema.optional(),
   SERVER_URL: httpUrlSchema.optional(),
-  ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: httpUrlSchema.optional(),
   BOX_AGENT_MAX_CONCURRENT_RUNS: z.number({ error: "must be an integer" }).int().min(1).max(32).optional(),
   BOX_AGENT_RUN_TIMEOUT_MS: z.number({ error: "must be an integer" }).int().min(1000).optional(),
@@ -195,7 +197,6 @@ export function loadConfig(env: Env = process.env): BoxAgentConfig {
     BOX_ID: emptyToUndefined(env.BOX_ID),
     BOX_SECRET: emptyToUndefined(env.BOX_SECRET),
     SERVER_URL: emptyToUndefined(env.SERVER_URL),
-    ANTHROPIC_API_KEY: emptyToUndefined(env.ANTHROPIC_API_KEY),
     ANTHROPIC_BASE_URL: emptyToUndefined(env.ANTHROPIC_BASE_URL),
     BOX_AGENT_MAX_CONCURRENT_RUNS: integerFromEnv(env.BOX_AGENT_MAX_CONCURRENT_RUNS),
     BOX_AGENT_RUN_TIMEOUT_MS: integerFromEnv(env.BOX_AGENT_RUN_TIMEOUT_MS),
@@ -240,8 +241,7 @@ export function loadConfig(env: Env = process.env): BoxAgentConfig {
     boxId,
     boxSecret,
     serverUrl,
-    anthropicApiKey: o.ANTHROPIC_API_KEY ?? file.anthropicApiKey,
-    anthropicBaseUrl: o.ANTHROPIC_BASE_URL ?? file.anthropicBaseUrl,
+    anthropicBaseUrl: o.ANTHROPIC_BASE_URL ?? file.anthropicBaseUrl ?? `${serverUrl}/box/llm`,
     maxConcurrentRuns:
       o.BOX_AGENT_MAX_CONCURRENT_RUNS ?? file.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS,
     runTimeoutMs: o.BOX_AGENT_RUN_TIMEOUT_MS ?? file.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,

@@ -115,7 +115,10 @@ describe("box-agent runs with the real Claude Code CLI", () => {
     expect(requests.length).toBeGreaterThan(0);
     const request = requests.at(-1);
     expect(request?.sessionId).toBe(outcome.sessionId);
-    expect(request?.headers["x-api-key"]).toBe("sk-ant-test-key");
+    // Claude's only key is the box's own token (the platform's gateway swaps in the real one),
+    // and each model request names its run.
+    expect(request?.headers["x-api-key"]).toBe(platform.boxSecret);
+    expect(request?.headers["x-vps-run-id"]).toBe(outcome.runId);
     expect(request?.conversation.system).toContain("You are the agent of a test box (session).");
     // The run offers exactly our MCP tools and the configured built-ins.
     const offered = request?.conversation.toolNames ?? [];

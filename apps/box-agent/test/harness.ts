@@ -51,7 +51,8 @@ export function writeBoxHome(options: {
     boxId: options.platform.boxId,
     boxSecret: options.platform.boxSecret,
     serverUrl: options.platform.url,
-    anthropicApiKey: "sk-ant-test-key",
+    // The platform leaves this unset (Claude then calls its gateway at serverUrl/box/llm); the fake
+    // platform has no gateway, so these tests point Claude at the fake Messages API directly.
     anthropicBaseUrl: options.anthropicUrl,
     ...options.config,
   };

@@ -10,33 +10,39 @@ export interface McpCommand {
   args: string[];
 }
 
-/** Variables a box's env vars may not override: they are what keeps each run isolated and quiet. */
+/**
+ * Variables a box's env vars may not override: they keep each run isolated and quiet, and send
+ * every model request through the platform's gateway, tied to its run.
+ */
 const RESERVED_ENV = [
   "HOME",
   "CLAUDE_CONFIG_DIR",
   "CLAUDE_CODE_TMPDIR",
   "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+  "ANTHROPIC_BASE_URL",
+  "ANTHROPIC_API_KEY",
+  "ANTHROPIC_AUTH_TOKEN",
+  "ANTHROPIC_CUSTOM_HEADERS",
 ] as const;
 
+/** The header the model gateway reads to tie a model request to its run (`model_request.run_id`). */
+export const RUN_ID_HEADER = "x-vps-run-id";
+
 /**
- * `env` replaces the CLI's whole environment, so everything it needs is listed here. The box owner's
- * own variables come after the platform defaults: their Anthropic credential wins over the platform's.
+ * `env` replaces the CLI's whole environment, so everything it needs is listed here. Claude's API
+ * key is the box's own token, good only at the platform's model gateway, which adds the real key
+ * server-side; `ANTHROPIC_CUSTOM_HEADERS` ("Name: value" lines) carries the run id on each request.
  */
 export function buildClaudeEnv(
   config: BoxAgentConfig,
   userEnv: Record<string, string>,
+  runId: string,
 ): Record<string, string> {
   const env: Record<string, string> = {
     PATH: config.path,
     LANG: "C.UTF-8",
     ...config.claudeTuning,
   };
-  if (config.anthropicBaseUrl !== undefined) {
-    env.ANTHROPIC_BASE_URL = config.anthropicBaseUrl;
-  }
-  if (config.anthropicApiKey !== undefined) {
-    env.ANTHROPIC_API_KEY = config.anthropicApiKey;
-  }
   for (const [key, value] of Object.entries(userEnv)) {
     if (!(RESERVED_ENV as readonly string[]).includes(key)) {
       env[key] = value;
@@ -46,6 +52,9 @@ export function buildClaudeEnv(
   env.CLAUDE_CONFIG_DIR = config.paths.claudeConfigDir;
   env.CLAUDE_CODE_TMPDIR = config.paths.claudeTmpDir;
   env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
+  env.ANTHROPIC_BASE_URL = config.anthropicBaseUrl;
+  env.ANTHROPIC_API_KEY = config.boxSecret;
+  env.ANTHROPIC_CUSTOM_HEADERS = `${RUN_ID_HEADER}: ${runId}`;
   return env;
 }
 
@@ -58,6 +67,8 @@ function toSdkServer(server: AgentConfig["mcpServers"][string]): SdkMcpServerCon
 
 export interface ClaudeRunOptionsInput {
   config: BoxAgentConfig;
+  /** Sent as `x-vps-run-id` on each of the run's model requests. */
+  runId: string;
   agentConfig: AgentConfig;
   userEnv: Record<string, string>;
   /** Skills found in `~/.claude/skills` for this run; listed at the end of the system prompt. */
@@ -112,7 +123,7 @@ export function buildClaudeOptions(input: ClaudeRunOptionsInput): Options {
 
   return {
     cwd: config.paths.home,
-    env: buildClaudeEnv(config, input.userEnv),
+    env: buildClaudeEnv(config, input.userEnv, input.runId),
     systemPrompt: withSkillsSection(agentConfig.systemPrompt, input.installedSkills, {
       readTool: config.builtinTools.includes("Read"),
     }),

@@ -348,6 +348,7 @@ export class AgentRunner {
       mkdirSync(this.config.paths.claudeTmpDir, { recursive: true, mode: 0o700 });
       const options = buildClaudeOptions({
         config: this.config,
+        runId,
         agentConfig,
         userEnv,
         installedSkills,

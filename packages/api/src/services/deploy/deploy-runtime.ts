@@ -15,7 +15,6 @@ export interface DeployRuntime {
   boxAgentHost: string;
   /** The server URL as seen from inside a sprite. */
   serverUrlForBoxes: string;
-  anthropic: { apiKey?: string; baseUrl?: string };
   /** Sprite names are `${prefix}${box id suffix}`. */
   spriteNamePrefix: string;
   healthTimeoutMs: number;

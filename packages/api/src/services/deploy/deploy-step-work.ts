@@ -2,17 +2,21 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { box } from "@vps-claude/db";
+import { PermanentJobError } from "@vps-claude/queue";
 import { decryptSecret, encryptSecret } from "@vps-claude/shared";
-import type { SpriteSummary } from "@vps-claude/sprites";
+import { readBoundedBody, type SpriteSummary } from "@vps-claude/sprites";
 import { and, eq, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { getBoxToken } from "../box/authenticate-box";
+import { applyNetworkPolicy } from "../box/box-network-policy";
+import { boxAgentAnswers } from "../box-agent/box-agent-answers";
 import { readCredentialValues } from "../credential/manage-credentials";
 import { readEnvVarValues } from "../env-var/manage-env-vars";
+import { OWNER_MODEL_KEY } from "../model-gateway/resolve-model-key";
 import { listSkills } from "../skills/skill-catalog";
 import type { DeployRuntime } from "./deploy-runtime";
 import { spriteNameFor } from "./deploy-runtime";
-import { type CurrentBox, PermanentStepError, type StepOutcome } from "./run-deploy-step";
+import type { CurrentBox, StepOutcome } from "./run-deploy-step";
 
 export interface StepDeps {
   deps: ApiDeps;
@@ -20,10 +24,13 @@ export interface StepDeps {
 }
 
 const SERVICE_NAME = "box-agent";
+const HEALTH_ANSWER_MAX_BYTES = 64 * 1024;
 
 /**
  * CreateSprite: the sprite name is fixed by the box id and recorded before the call, so a retry
  * (or a worker that died mid-call) finds the same sprite instead of making a second one.
+ * The sprite URL is public: the platform reaches box-agent with the box token only, never the
+ * Sprites account token. The box's stored network policy is (re)applied, so a redeploy restores it.
  */
 export async function createSpriteStep(
   { deps, runtime }: StepDeps,
@@ -34,17 +41,28 @@ export async function createSpriteStep(
     await deps.db.update(box).set({ spriteName: name }).where(eq(box.id, current.id));
   }
   const sprite: SpriteSummary = await runtime.sprites.createOrGetSprite(name, {
-    urlAuth: "sprite",
+    urlAuth: "public",
     labels: ["vps-claude", current.id],
   });
   // A delete that raced this step must not leave an orphan behind.
-  const [still] = await deps.db.select({ status: box.status }).from(box).where(eq(box.id, current.id));
+  const [still] = await deps.db
+    .select({ status: box.status, networkPolicy: box.networkPolicy })
+    .from(box)
+    .where(eq(box.id, current.id));
   if (!still || still.status === "deleting") {
     await runtime.sprites.deleteSprite(name);
     return { status: "skipped", log: "box deleted during deploy; sandbox removed" };
   }
   await deps.db.update(box).set({ spriteUrl: sprite.url }).where(eq(box.id, current.id));
-  return { log: `sprite ${name} is ${sprite.status}${sprite.url ? ` at ${sprite.url}` : ""}` };
+  const rules = await applyNetworkPolicy({
+    sprites: runtime.sprites,
+    spriteName: name,
+    policy: still.networkPolicy,
+    alwaysAllowed: deps.config.platformEgressDomains,
+  });
+  return {
+    log: `sprite ${name} is ${sprite.status}${sprite.url ? ` at ${sprite.url}` : ""}; network policy '${still.networkPolicy.mode}' (${rules.length} rules)`,
+  };
 }
 
 async function spriteHome(runtime: DeployRuntime, name: string): Promise<string> {
@@ -73,7 +91,7 @@ async function pickPort(runtime: DeployRuntime, name: string): Promise<number> {
 
 function requireSprite(current: CurrentBox): string {
   if (!current.spriteName) {
-    throw new PermanentStepError("the box has no sandbox yet (CreateSprite did not record one)");
+    throw new PermanentJobError("the box has no sandbox yet (CreateSprite did not record one)");
   }
   return current.spriteName;
 }
@@ -87,7 +105,7 @@ export async function setupStep({ deps, runtime }: StepDeps, current: CurrentBox
   const name = requireSprite(current);
   const token = await getBoxToken({ db: deps.db, keyring: deps.keyring, boxId: current.id });
   if (!token) {
-    throw new PermanentStepError("the box has no token; recreate the box");
+    throw new PermanentJobError("the box has no token; recreate the box");
   }
   const credentials = await readCredentialValues({ deps, userId: current.userId });
   const envVars = await readEnvVarValues({ deps, boxId: current.id });
@@ -96,17 +114,16 @@ export async function setupStep({ deps, runtime }: StepDeps, current: CurrentBox
   const dataDir = `${home}/.box-agent`;
   const bundlePath = `${dataDir}/bin/box-agent.mjs`;
 
-  const anthropicApiKey = credentials.ANTHROPIC_API_KEY ?? runtime.anthropic.apiKey;
+  // The box holds only its own token: Claude reaches the model through the gateway at
+  // ${serverUrl}/box/llm with it, and the real key (the owner's or the platform's) stays here.
   const config = {
     port,
     host: runtime.boxAgentHost,
     boxId: current.id,
     boxSecret: token,
     serverUrl: runtime.serverUrlForBoxes,
-    ...(anthropicApiKey ? { anthropicApiKey } : {}),
-    ...(runtime.anthropic.baseUrl ? { anthropicBaseUrl: runtime.anthropic.baseUrl } : {}),
   };
-  const { ANTHROPIC_API_KEY: _, ...otherCredentials } = credentials;
+  const { [OWNER_MODEL_KEY]: _ownerModelKey, ...otherCredentials } = credentials;
   await runtime.sprites.writeFile(name, bundlePath, await runtime.readBoxAgentBundle(), 0o755);
   await runtime.sprites.writeFile(name, `${dataDir}/config.json`, JSON.stringify(config, null, 2), 0o600);
   await runtime.sprites.writeFile(
@@ -149,11 +166,14 @@ export async function healthCheckStep({ runtime }: StepDeps, current: CurrentBox
     timeoutMs: runtime.healthTimeoutMs,
     intervalMs: 250,
   });
-  const body = (await response.json().catch(() => ({}))) as {
-    ok?: boolean;
-    boxId?: string;
-    version?: string;
-  };
+  // Whatever answers the sprite URL is the box's own program: read a bounded body, check its shape.
+  const parsed = boxAgentAnswers.health.safeParse(
+    await readBoundedBody(response, HEALTH_ANSWER_MAX_BYTES).then(
+      (raw) => JSON.parse(raw.toString("utf8")) as unknown,
+      () => undefined,
+    ),
+  );
+  const body = parsed.success ? parsed.data : { boxId: undefined, version: undefined };
   if (body.boxId !== current.id) {
     throw new Error(`the sprite URL answered for box '${body.boxId ?? "unknown"}', not this box`);
   }
@@ -169,7 +189,7 @@ export async function installSkillStep(
   const name = requireSprite(current);
   const skill = (await listSkills(deps.config.skillsDir)).find((entry) => entry.name === skillName);
   if (!skill) {
-    throw new PermanentStepError(`skill '${skillName}' is not in the catalog`);
+    throw new PermanentJobError(`skill '${skillName}' is not in the catalog`);
   }
   const home = await spriteHome(runtime, name);
   const files = await listFiles(skill.dir);

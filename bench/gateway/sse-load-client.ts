@@ -1,0 +1,101 @@
+import { Agent, type RequestOptions, request } from "node:http";
+import type { SseLoadRun, SseLoadSpec } from "./sse-load";
+
+/** Runs in a child process forked by `measureSse`: receives one spec, reports one run, exits. */
+function receiveSpec(): Promise<SseLoadSpec> {
+  return new Promise((resolve) => process.once("message", (message: SseLoadSpec) => resolve(message)));
+}
+
+interface Outcome {
+  status: number;
+  bytes: number;
+  ttfbNs: bigint;
+  excerpt: string;
+}
+
+function send(options: RequestOptions, body: string, begin: bigint): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const req = request(options, (res) => {
+      let bytes = 0;
+      let ttfbNs = 0n;
+      let excerpt = "";
+      res.on("data", (chunk: Buffer) => {
+        if (bytes === 0) {
+          ttfbNs = process.hrtime.bigint() - begin;
+        }
+        bytes += chunk.length;
+        if (excerpt.length < 200) {
+          excerpt += chunk.toString("utf8", 0, 200);
+        }
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes, ttfbNs, excerpt }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function main(spec: SseLoadSpec): Promise<SseLoadRun> {
+  const target = new URL(spec.url);
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: spec.concurrency,
+    maxFreeSockets: spec.concurrency,
+  });
+  const options: RequestOptions = {
+    agent,
+    host: target.hostname,
+    port: target.port,
+    path: `${target.pathname}${target.search}`,
+    method: "POST",
+    headers: { ...spec.headers, "content-length": String(Buffer.byteLength(spec.body)) },
+  };
+  const ttfbMs = new Float64Array(spec.requests);
+  const totalMs = new Float64Array(spec.requests);
+  let issued = 0;
+  let completed = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  let responseBytes = 0;
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(spec.timeLimitMs) * 1_000_000n;
+
+  async function client(): Promise<void> {
+    while (issued < spec.requests && process.hrtime.bigint() < deadline) {
+      issued++;
+      const begin = process.hrtime.bigint();
+      try {
+        const outcome = await send(options, spec.body, begin);
+        if (outcome.status === 200) {
+          totalMs[completed] = Number(process.hrtime.bigint() - begin) / 1e6;
+          ttfbMs[completed] = Number(outcome.ttfbNs) / 1e6;
+          completed++;
+          responseBytes = outcome.bytes;
+        } else {
+          errors++;
+          firstError ??= `HTTP ${outcome.status}: ${outcome.excerpt}`;
+        }
+      } catch (err) {
+        errors++;
+        firstError ??= err instanceof Error ? err.message : String(err);
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: spec.concurrency }, () => client()));
+  const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  agent.destroy();
+  return {
+    completed,
+    durationMs,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
+    responseBytes,
+    ttfbMs: ttfbMs.slice(0, completed),
+    totalMs: totalMs.slice(0, completed),
+  };
+}
+
+const run = await main(await receiveSpec());
+process.send?.(run, () => process.disconnect());
