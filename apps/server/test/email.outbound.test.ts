@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { getBoxToken } from "@vps-claude/api";
 import { boxEmail } from "@vps-claude/db";
 import { type FakeResend, startFakeResend } from "@vps-claude/testing";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -183,6 +183,78 @@ describe("what a box may send", () => {
     });
     expect(limited.status).toBe(429);
     expect(String(limited.body.message)).toContain("limit");
+  });
+
+  // The server's limit is 8, set through EMAIL_SENDS_PER_HOUR, the variable's former name.
+  const addresses = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}@example.com`);
+
+  it("counts recipients (to + cc), not emails", async () => {
+    const other = await owner.post("/rpc/box", { name: "Broadcaster" });
+    const broadcaster = await boxTokenClient(server, String(other.body.id));
+    const first = await broadcaster.post("/box/email/send", {
+      to: addresses(3, "to"),
+      cc: addresses(2, "cc"),
+      subject: "five",
+      body: "x",
+    });
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    const tooMany = await broadcaster.post("/box/email/send", {
+      to: addresses(4, "more"),
+      subject: "four",
+      body: "x",
+    });
+    expect(tooMany.status, JSON.stringify(tooMany.body)).toBe(429);
+    expect(String(tooMany.body.message)).toContain("sent to 5 recipients in the last hour");
+    expect(String(tooMany.body.message)).toContain("limit of 8 recipients per hour");
+    const fits = await broadcaster.post("/box/email/send", {
+      to: addresses(3, "fits"),
+      subject: "three",
+      body: "x",
+    });
+    expect(fits.status, JSON.stringify(fits.body)).toBe(202);
+    const oneMore = await broadcaster.post("/box/email/send", {
+      to: "last@example.com",
+      subject: "one",
+      body: "x",
+    });
+    expect(oneMore.status).toBe(429);
+  });
+
+  it("refuses one email with more recipients than the hourly limit", async () => {
+    const other = await owner.post("/rpc/box", { name: "Spammer" });
+    const spammer = await boxTokenClient(server, String(other.body.id));
+    const res = await spammer.post("/box/email/send", { to: addresses(9, "all"), subject: "all", body: "x" });
+    expect(res.status, JSON.stringify(res.body)).toBe(429);
+    expect(String(res.body.message)).toContain("this email has 9 recipients");
+  });
+
+  it("puts an owner's retry of a failed send through the same recipient limit", async () => {
+    const other = await owner.post("/rpc/box", { name: "Retrier" });
+    const otherId = String(other.body.id);
+    const retrier = await boxTokenClient(server, otherId);
+    resend.failNextSends({ status: 422, name: "validation_error", message: "The to address is invalid." });
+    const failedSend = await retrier.post("/box/email/send", {
+      to: addresses(4, "old"),
+      subject: "old",
+      body: "x",
+    });
+    const failed = await waitForEmailStatus(String(failedSend.body.id), ["sent", "failed"]);
+    expect(failed?.status).toBe("failed");
+    // That attempt was two hours ago: it no longer counts against this hour.
+    await server.deps.db.execute(
+      sql`update box_email set created_at = now() - interval '2 hours', updated_at = now() - interval '2 hours' where id = ${failed?.id}`,
+    );
+    const fresh = await retrier.post("/box/email/send", {
+      to: addresses(8, "new"),
+      subject: "new",
+      body: "x",
+    });
+    expect(fresh.status, JSON.stringify(fresh.body)).toBe(202);
+
+    const retried = await owner.post(`/rpc/box/${otherId}/emails/${failed?.id}/retry`);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(429);
+    expect(String(retried.body.message)).toContain("4 more would pass its limit of 8 recipients per hour");
+    expect((await emailRow(String(failed?.id)))?.status).toBe("failed");
   });
 });
 

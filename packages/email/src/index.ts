@@ -1,3 +1,4 @@
+export * from "./authentication";
 export * from "./errors";
 export * from "./parse-mime";
 export * from "./providers/outbox";

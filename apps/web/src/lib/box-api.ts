@@ -83,6 +83,16 @@ export interface EmailAttachment {
   size: number;
 }
 
+/** The receiving side's SPF/DKIM/DMARC verdict on an inbound email. */
+export interface EmailAuthentication {
+  source: "smtp" | "resend" | "none";
+  spf: string;
+  dkim: string;
+  dmarc: string;
+  authenticated: boolean;
+  domain?: string;
+}
+
 export interface EmailDetail extends EmailSummary {
   cc: string[];
   inReplyTo: string | null;
@@ -93,6 +103,8 @@ export interface EmailDetail extends EmailSummary {
   provider: string;
   providerMessageId: string | null;
   untrustedSender: boolean;
+  /** Inbound only; null for outbound mail and mail stored before senders were checked. */
+  authentication: EmailAuthentication | null;
   attachments: EmailAttachment[];
 }
 

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { errorMessage } from "@/lib/api-error";
-import { type EmailDetail, type EmailSummary, emailsApi } from "@/lib/box-api";
+import { type EmailAuthentication, type EmailDetail, type EmailSummary, emailsApi } from "@/lib/box-api";
 import { formatBytes, formatDateTime } from "@/lib/format";
 import { PaperclipIcon } from "../icons";
 import { ErrorState, LoadingState } from "../panel-states";
@@ -39,6 +39,24 @@ function HtmlBody({ html }: { html: string }) {
       referrerPolicy="no-referrer"
       data-testid="email-html"
     />
+  );
+}
+
+const AUTHENTICATION_SOURCE: Record<EmailAuthentication["source"], string> = {
+  smtp: "checked on receipt",
+  resend: "as reported by Resend",
+  none: "not checked",
+};
+
+/** Whether the message proves it came from its From domain: the SPF/DKIM/DMARC verdict in one line. */
+function SenderVerdict({ authentication }: { authentication: EmailAuthentication }) {
+  const domain = authentication.domain ?? "the From domain";
+  return (
+    <span data-testid="email-authentication">
+      <strong>{authentication.authenticated ? `Verified: ${domain}` : `Not verified as ${domain}`}</strong>
+      {" — "}SPF {authentication.spf}, DKIM {authentication.dkim}, DMARC {authentication.dmarc} (
+      {AUTHENTICATION_SOURCE[authentication.source]})
+    </span>
   );
 }
 
@@ -139,7 +157,9 @@ export function EmailDetailView({ boxId, emailId, onBack, onChanged }: EmailDeta
           ) : null}
           {data.untrustedSender ? (
             <p className="banner" role="note">
-              This sender is not on the box's allowlist; Claude was told to treat the message as untrusted.
+              {data.authentication && !data.authentication.authenticated
+                ? "This sender is not trusted by the box's sender rules (an allowlisted address only counts when the message proves it came from that domain); it was kept but not given to Claude."
+                : "This sender is not trusted by the box's sender rules; it was kept but not given to Claude."}
             </p>
           ) : null}
 
@@ -152,6 +172,14 @@ export function EmailDetailView({ boxId, emailId, onBack, onChanged }: EmailDeta
               <>
                 <dt>Cc</dt>
                 <dd>{data.cc.join(", ")}</dd>
+              </>
+            ) : null}
+            {data.authentication ? (
+              <>
+                <dt>Sender</dt>
+                <dd>
+                  <SenderVerdict authentication={data.authentication} />
+                </dd>
               </>
             ) : null}
             <dt>Date</dt>

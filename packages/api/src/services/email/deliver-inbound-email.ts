@@ -2,6 +2,7 @@ import { box, boxEmail } from "@vps-claude/db";
 import { eq, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { getBoxToken } from "../box/authenticate-box";
+import { boxAgentAnswers } from "../box-agent/box-agent-answers";
 
 export class DeliveryDeferredError extends Error {
   override name = "DeliveryDeferredError";
@@ -51,6 +52,7 @@ export async function deliverInboundEmail({
     method: "POST",
     path: "/email/receive",
     idempotencyKey: email.id,
+    schema: boxAgentAnswers.emailReceived,
     timeoutMs: 20_000,
     body: {
       id: email.id,
@@ -73,10 +75,8 @@ export async function deliverInboundEmail({
       untrustedSender: email.untrustedSender,
     },
   });
-  if (response.status < 200 || response.status >= 300) {
-    throw new DeliveryDeferredError(
-      `box-agent answered HTTP ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`,
-    );
+  if (!response.ok) {
+    throw new DeliveryDeferredError(`box-agent answered HTTP ${response.status}: ${response.message}`);
   }
   await deps.db
     .update(boxEmail)

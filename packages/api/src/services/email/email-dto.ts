@@ -1,4 +1,4 @@
-import type { boxEmail } from "@vps-claude/db";
+import type { boxEmail, EmailAuthentication } from "@vps-claude/db";
 
 type EmailRow = typeof boxEmail.$inferSelect;
 
@@ -28,6 +28,8 @@ export interface EmailDetailDto extends EmailSummaryDto {
   provider: string;
   providerMessageId: string | null;
   untrustedSender: boolean;
+  /** Inbound: the SPF/DKIM/DMARC verdict; null for outbound mail and mail stored before it was checked. */
+  authentication: EmailAuthentication | null;
   attachments: { filename: string; contentType: string; size: number }[];
 }
 
@@ -61,6 +63,7 @@ export function toEmailDetail(row: EmailRow): EmailDetailDto {
     provider: row.provider,
     providerMessageId: row.providerMessageId,
     untrustedSender: row.untrustedSender,
+    authentication: row.authentication ?? null,
     attachments: row.attachments.map(({ filename, contentType, size }) => ({ filename, contentType, size })),
   };
 }

@@ -1,4 +1,4 @@
-import { parseReferences } from "@vps-claude/email";
+import { parseReferences, verdictFromAuthenticationResults } from "@vps-claude/email";
 import { Resend } from "resend";
 import type { InboundMessage } from "./receive-inbound-email";
 
@@ -102,5 +102,10 @@ export async function fetchResendInbound({
     text: email.text,
     html: email.html,
     attachments,
+    // Resend checked SPF/DKIM/DMARC on receipt; its Authentication-Results header is the verdict.
+    authentication: verdictFromAuthenticationResults({
+      header: header(email.headers, "authentication-results"),
+      from: email.from,
+    }),
   };
 }

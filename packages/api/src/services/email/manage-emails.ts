@@ -3,6 +3,7 @@ import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { notFound, ServiceError } from "../../errors";
 import { toEmailDetail, toEmailSummary } from "./email-dto";
+import { checkOutboundRecipientLimit } from "./outbound-recipient-limit";
 import { enqueueDelivery } from "./receive-inbound-email";
 
 export interface ListEmailsFilter {
@@ -74,7 +75,10 @@ export async function getEmail({ deps, boxId, emailId }: { deps: ApiDeps; boxId:
   return toEmailDetail(await getEmailRow(deps, boxId, emailId));
 }
 
-/** Puts a failed email back on its way: inbound → delivered to the box again, outbound → sent again. */
+/**
+ * Puts a failed email back on its way: inbound → delivered to the box again, outbound → sent again.
+ * An outbound retry is a send like any other: it passes the box's hourly recipient limit first.
+ */
 export async function retryEmail({
   deps,
   boxId,
@@ -89,7 +93,25 @@ export async function retryEmail({
     throw new ServiceError("CONFLICT", `only a failed email can be retried; this one is ${row.status}`);
   }
   const status = row.direction === "inbound" ? "received" : "queued";
-  await deps.db.update(boxEmail).set({ status, errorMessage: null }).where(eq(boxEmail.id, emailId));
+  await deps.db.transaction(async (tx) => {
+    if (row.direction === "outbound") {
+      await checkOutboundRecipientLimit({
+        tx,
+        boxId,
+        recipients: row.toAddresses.length + row.ccAddresses.length,
+        limit: deps.config.email.recipientsPerHour,
+        retryOfEmailId: row.id,
+      });
+    }
+    const [updated] = await tx
+      .update(boxEmail)
+      .set({ status, errorMessage: null })
+      .where(and(eq(boxEmail.id, emailId), eq(boxEmail.status, "failed")))
+      .returning({ id: boxEmail.id });
+    if (!updated) {
+      throw new ServiceError("CONFLICT", "this email is already being retried");
+    }
+  });
   const retryId = `${Date.now()}`;
   if (row.direction === "inbound") {
     await deps.queues.enqueue(

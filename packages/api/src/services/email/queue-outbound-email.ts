@@ -1,9 +1,10 @@
 import { type box, boxEmail } from "@vps-claude/db";
 import { buildReplyHeaders, generateMessageId, replySubject } from "@vps-claude/email";
 import { newId } from "@vps-claude/shared";
-import { and, count, eq, gt } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { notFound, ServiceError } from "../../errors";
+import { checkOutboundRecipientLimit } from "./outbound-recipient-limit";
 
 type BoxRow = typeof box.$inferSelect;
 
@@ -20,7 +21,7 @@ export interface OutboundRequest {
 export const boxAddress = (target: BoxRow, agentsDomain: string) => `${target.subdomain}@${agentsDomain}`;
 
 /**
- * What `email_send` does: checks the box's hourly budget, threads a reply onto its parent
+ * What `email_send` does: checks the box's hourly recipient budget, threads a reply onto its parent
  * (In-Reply-To, References, "Re:" subject, same thread id), stores the email `queued` and queues
  * the send. The row exists before the job, so nothing the agent sends can vanish unrecorded.
  */
@@ -33,19 +34,6 @@ export async function queueOutboundEmail({
   target: BoxRow;
   request: OutboundRequest;
 }) {
-  const hourAgo = new Date(Date.now() - 3_600_000);
-  const [recent] = await deps.db
-    .select({ n: count() })
-    .from(boxEmail)
-    .where(
-      and(eq(boxEmail.boxId, target.id), eq(boxEmail.direction, "outbound"), gt(boxEmail.createdAt, hourAgo)),
-    );
-  if ((recent?.n ?? 0) >= deps.config.email.sendsPerHour) {
-    throw new ServiceError(
-      "TOO_MANY_REQUESTS",
-      `this box has sent ${deps.config.email.sendsPerHour} emails in the last hour, its limit; try again later`,
-    );
-  }
   const size = Buffer.byteLength(request.body) + Buffer.byteLength(request.subject ?? "");
   if (size > deps.config.email.maxMessageBytes) {
     throw new ServiceError(
@@ -85,25 +73,34 @@ export async function queueOutboundEmail({
 
   const id = newId("email");
   const messageId = generateMessageId(deps.config.agentsDomain);
-  const [row] = await deps.db
-    .insert(boxEmail)
-    .values({
-      id,
+  const row = await deps.db.transaction(async (tx) => {
+    await checkOutboundRecipientLimit({
+      tx,
       boxId: target.id,
-      direction: "outbound",
-      status: "queued",
-      messageId,
-      inReplyTo: threading.inReplyTo,
-      references: threading.references,
-      threadId: threading.threadId ?? messageId,
-      fromAddress: boxAddress(target, deps.config.agentsDomain),
-      toAddresses: request.to,
-      ccAddresses: request.cc,
-      subject,
-      bodyMarkdown: request.body,
-      provider: deps.emailProvider.name,
-    })
-    .returning();
+      recipients: request.to.length + request.cc.length,
+      limit: deps.config.email.recipientsPerHour,
+    });
+    const [inserted] = await tx
+      .insert(boxEmail)
+      .values({
+        id,
+        boxId: target.id,
+        direction: "outbound",
+        status: "queued",
+        messageId,
+        inReplyTo: threading.inReplyTo,
+        references: threading.references,
+        threadId: threading.threadId ?? messageId,
+        fromAddress: boxAddress(target, deps.config.agentsDomain),
+        toAddresses: request.to,
+        ccAddresses: request.cc,
+        subject,
+        bodyMarkdown: request.body,
+        provider: deps.emailProvider.name,
+      })
+      .returning();
+    return inserted;
+  });
   if (!row) {
     throw new Error("insert returned no row");
   }

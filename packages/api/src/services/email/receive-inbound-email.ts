@@ -1,5 +1,11 @@
 import { box, boxEmail, boxEmailSettings, unroutedEmail } from "@vps-claude/db";
-import { generateMessageId, normalizeMessageId, normalizeRecipient } from "@vps-claude/email";
+import {
+  type EmailAuthenticationVerdict,
+  generateMessageId,
+  normalizeMessageId,
+  normalizeRecipient,
+  UNCHECKED_EMAIL,
+} from "@vps-claude/email";
 import { newId } from "@vps-claude/shared";
 import { safeFileName } from "@vps-claude/storage";
 import { and, eq, inArray, ne } from "drizzle-orm";
@@ -30,6 +36,8 @@ export interface InboundMessage {
   text?: string | null;
   html?: string | null;
   attachments: InboundAttachment[];
+  /** Who really sent it (SPF/DKIM/DMARC); absent → nothing was checked, the sender is unauthenticated. */
+  authentication?: EmailAuthenticationVerdict;
 }
 
 export interface InboundResult {
@@ -88,22 +96,46 @@ export async function findBoxForAddress(deps: Pick<ApiDeps, "db" | "config">, ad
   return row;
 }
 
-function senderAllowed(settings: typeof boxEmailSettings.$inferSelect | undefined, from: string): boolean {
+const NOT_ALLOWED = "sender is not allowed by this box's sender rules; kept, not delivered";
+
+/**
+ * Why the box's sender rules refuse this message, or null when they let it through. The From header
+ * is whatever the sender typed, so the allowlist matches only when the verdict authenticates the
+ * From domain; the blocklist needs no proof (claiming to be a blocked sender gains nothing).
+ */
+function senderRefusal(
+  settings: typeof boxEmailSettings.$inferSelect | undefined,
+  from: string,
+  authentication: EmailAuthenticationVerdict,
+): string | null {
   if (!settings) {
-    return true;
+    return null;
   }
   const sender = normalizeRecipient(from);
   if (!sender) {
-    return false;
+    return NOT_ALLOWED;
   }
   const matches = (rule: string) => {
     const normalized = rule.trim().toLowerCase();
     return normalized.startsWith("@") ? sender.domain === normalized.slice(1) : sender.address === normalized;
   };
   if (settings.blockedSenders.some(matches)) {
-    return false;
+    return NOT_ALLOWED;
   }
-  return settings.senderPolicy === "anyone" || settings.allowedSenders.some(matches);
+  if (settings.senderPolicy === "anyone") {
+    return null;
+  }
+  if (!settings.allowedSenders.some(matches)) {
+    return NOT_ALLOWED;
+  }
+  if (!authentication.authenticated || authentication.domain?.toLowerCase() !== sender.domain) {
+    return (
+      `the From address ${sender.address} is on the allowlist, but the message does not prove it came from ` +
+      `${sender.domain} (SPF ${authentication.spf}, DKIM ${authentication.dkim}, DMARC ${authentication.dmarc}); ` +
+      "kept as untrusted, not delivered"
+    );
+  }
+  return null;
 }
 
 /**
@@ -165,13 +197,16 @@ export async function receiveInboundEmail({
     .from(boxEmailSettings)
     .where(inArray(boxEmailSettings.boxId, [...boxes.keys()]));
 
+  const authentication = message.authentication ?? UNCHECKED_EMAIL;
   const accepted: InboundResult["accepted"] = [];
   for (const target of boxes.values()) {
     const emailId = newId("email");
-    const allowed = senderAllowed(
+    const refusal = senderRefusal(
       settingsRows.find((row) => row.boxId === target.id),
       message.from,
+      authentication,
     );
+    const allowed = refusal === null;
     const attachments = [];
     for (const [index, attachment] of message.attachments.entries()) {
       const storageKey = `attachments/${emailId}/${index}-${safeFileName(attachment.filename)}`;
@@ -215,9 +250,8 @@ export async function receiveInboundEmail({
         provider: message.provider,
         providerMessageId,
         untrustedSender: !allowed,
-        errorMessage: allowed
-          ? null
-          : "sender is not allowed by this box's sender rules; kept, not delivered",
+        authentication,
+        errorMessage: refusal,
       })
       .onConflictDoNothing()
       .returning();
