@@ -35,7 +35,7 @@ export async function startApiServer(options: {
   const deps = createServerDeps(config, logger);
   const healthRedis = createRedis(config.REDIS_URL, "producer");
   await waitForRedis(healthRedis);
-  const server = await listenOnLoopback(createApp({ deps, redis: healthRedis }).fetch);
+  const server = await listenOnLoopback(createApp({ deps, redis: healthRedis, edge: config }).fetch);
   return {
     url: server.url,
     publicUrl: config.PUBLIC_URL,

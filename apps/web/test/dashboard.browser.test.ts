@@ -243,6 +243,8 @@ beforeAll(async () => {
     dataDir: join(dataDir, "sprites"),
     token: spritesToken,
     port: 0,
+    // Boxes reach the server from their own network namespaces through this URL only.
+    platformUrl: serverUrl,
     readOnlyBinds: [join(repoRoot, "node_modules")],
   });
   const bundle = await bundleBoxAgent(join(dataDir, "box-agent.mjs"));

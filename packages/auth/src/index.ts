@@ -9,10 +9,11 @@ export interface CreateAuthOptions {
   /** The dashboard origin users sign in at; better-auth checks every POST's Origin against it. */
   baseURL: string;
   trustedOrigins?: string[];
-  /** Secure cookies, stricter defaults. */
-  production: boolean;
   rateLimit?: { enabled: boolean; window?: number; max?: number };
 }
+
+/** Set only by the server's edge; the rate limiter and session records read the client address here. */
+export const CLIENT_ADDRESS_HEADER = "x-vps-client-address";
 
 const MODEL_PREFIX: Record<string, keyof typeof ID_PREFIXES> = {
   user: "user",
@@ -27,7 +28,6 @@ export function createAuth({
   secret,
   baseURL,
   trustedOrigins = [],
-  production,
   rateLimit: limits,
 }: CreateAuthOptions) {
   return betterAuth({
@@ -67,17 +67,40 @@ export function createAuth({
       // behaviour everywhere, so the tests exercise what users get.
       disableOriginCheck: false,
       disableCSRFCheck: false,
-      useSecureCookies: production,
+      // Whatever NODE_ENV says: a dashboard served over https must never let its session travel in clear.
+      useSecureCookies: new URL(baseURL).protocol === "https:",
       database: {
         generateId: ({ model }) => newId(MODEL_PREFIX[model] ?? "verification"),
       },
-      ipAddress: { ipAddressHeaders: ["x-forwarded-for"] },
+      // The server's edge resolves the client (socket peer, or X-Forwarded-For from TRUSTED_PROXIES only)
+      // and states it in this header, after dropping any copy the caller sent.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     telemetry: { enabled: false },
   });
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+export interface NewAccount {
+  email: string;
+  password: string;
+  name: string;
+}
+
+/**
+ * An account made by the operator (SIGNUP=closed), through better-auth's own sign-up so the
+ * password is hashed and validated exactly as on the web. Sign-up also signs in; that session is
+ * nobody's, so it is revoked at once.
+ */
+export async function createUserAccount(auth: Auth, account: NewAccount): Promise<SessionUser> {
+  const result = await auth.api.signUpEmail({ body: account });
+  if (result.token) {
+    const context = await auth.$context;
+    await context.internalAdapter.deleteSession(result.token);
+  }
+  return { id: result.user.id, email: result.user.email, name: result.user.name };
+}
 
 export interface SessionUser {
   id: string;
@@ -95,6 +118,12 @@ export async function getSessionUser(auth: Auth, headers: Headers): Promise<Sess
 }
 
 const SESSION_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=([^;]+)/;
+const ANY_AUTH_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.[\w-]+=/;
+
+/** Whether a request carries any of better-auth's cookies: what makes a cross-site request dangerous. */
+export function carriesAuthCookie(headers: Headers): boolean {
+  return ANY_AUTH_COOKIE.test(headers.get("cookie") ?? "");
+}
 
 export interface SessionResolver {
   /** The signed-in user for a request, from a short in-process cache when the same cookie was just seen. */

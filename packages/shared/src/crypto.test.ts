@@ -34,6 +34,22 @@ describe("secrets at rest", () => {
     expect(() => decryptSecret(keyring, "garbage", "t:1")).toThrow(DecryptionError);
   });
 
+  it("refuses a truncated authentication tag, naming its length", () => {
+    const stored = encryptSecret(keyring, "hunter2", "t:1");
+    const parts = stored.split(".");
+    expect(Buffer.from(parts[4] ?? "", "base64url")).toHaveLength(16);
+    for (const bytes of [4, 8, 12, 15]) {
+      parts[4] = Buffer.from(stored.split(".")[4] ?? "", "base64url")
+        .subarray(0, bytes)
+        .toString("base64url");
+      expect(() => decryptSecret(keyring, parts.join("."), "t:1")).toThrow(
+        new DecryptionError(
+          `stored secret has a ${bytes}-byte authentication tag; AES-GCM tags here are 16 bytes (truncated or tampered row)`,
+        ),
+      );
+    }
+  });
+
   it("decrypts with a previous key during rotation", () => {
     const oldKey = generateEncryptionKey();
     const stored = encryptSecret(createKeyring(oldKey), "v", "a");

@@ -15,6 +15,8 @@ import {
  * Stored form: `v1.<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>`
  */
 const VERSION = "v1";
+/** GCM accepts tags as short as 4 bytes unless told otherwise; a short tag is a forgery shortcut. */
+const AUTH_TAG_BYTES = 16;
 
 export interface EncryptionKey {
   id: string;
@@ -59,7 +61,7 @@ export function createKeyring(current: string, previous: string[] = []): Keyring
 
 export function encryptSecret(keyring: Keyring, plaintext: string, aad: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", keyring.current.key, iv);
+  const cipher = createCipheriv("aes-256-gcm", keyring.current.key, iv, { authTagLength: AUTH_TAG_BYTES });
   cipher.setAAD(Buffer.from(aad));
   const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   const tag = cipher.getAuthTag();
@@ -86,10 +88,18 @@ export function decryptSecret(keyring: Keyring, stored: string, aad: string): st
   if (!key) {
     throw new DecryptionError(`stored secret was encrypted with key ${keyId}, which is not configured`);
   }
+  const authTag = Buffer.from(tag, "base64url");
+  if (authTag.length !== AUTH_TAG_BYTES) {
+    throw new DecryptionError(
+      `stored secret has a ${authTag.length}-byte authentication tag; AES-GCM tags here are ${AUTH_TAG_BYTES} bytes (truncated or tampered row)`,
+    );
+  }
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key.key, Buffer.from(iv, "base64url"));
+    const decipher = createDecipheriv("aes-256-gcm", key.key, Buffer.from(iv, "base64url"), {
+      authTagLength: AUTH_TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(aad));
-    decipher.setAuthTag(Buffer.from(tag, "base64url"));
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString(
       "utf8",
     );

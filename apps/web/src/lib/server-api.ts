@@ -52,15 +52,6 @@ export const getSession = cache(async (): Promise<Session | null> => {
   return body?.user ? { user: body.user } : null;
 });
 
-/** Only local paths are followed after sign-in, so `?next=` cannot send the user to another site. */
-export function safeReturnPath(value: string | string[] | undefined): string {
-  const path = Array.isArray(value) ? value[0] : value;
-  if (!path?.startsWith("/") || path.startsWith("//") || path.startsWith("/\\")) {
-    return "/";
-  }
-  return path;
-}
-
 export function signInPath(returnTo: string): string {
   return returnTo === "/" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(returnTo)}`;
 }

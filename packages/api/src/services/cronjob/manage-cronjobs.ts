@@ -1,12 +1,15 @@
 import { boxCronjob, boxCronjobExecution } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
-import { and, count, desc, eq, not } from "drizzle-orm";
+import { and, count, desc, eq, not, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, notFound, ServiceError } from "../../errors";
 import type { CronjobDto, CronjobExecutionDto } from "./cronjob-dto";
 import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-schedule";
 
 export const MAX_CRONJOBS_PER_BOX = 50;
+
+// Namespace of the per-box lock below (two-int advisory keys: this, then a hash of the box id).
+const CRONJOB_LIMIT_LOCK = 7_311_202;
 
 export interface CronjobInput {
   name: string;
@@ -48,26 +51,31 @@ export async function createCronjob({
   boxId: string;
   input: CronjobInput;
 }) {
-  const [existing] = await deps.db.select({ n: count() }).from(boxCronjob).where(eq(boxCronjob.boxId, boxId));
-  if ((existing?.n ?? 0) >= MAX_CRONJOBS_PER_BOX) {
-    throw new ServiceError(
-      "FORBIDDEN",
-      `a box may have at most ${MAX_CRONJOBS_PER_BOX} cronjobs; delete one first`,
-    );
-  }
   try {
-    const [row] = await deps.db
-      .insert(boxCronjob)
-      .values({
-        id: newId("cronjob"),
-        boxId,
-        name: input.name,
-        schedule: input.schedule,
-        prompt: input.prompt,
-        timezone: input.timezone ?? "UTC",
-        enabled: input.enabled ?? true,
-      })
-      .returning();
+    const row = await deps.db.transaction(async (tx) => {
+      // Count and insert under one per-box lock, or concurrent creates at the limit all pass the count.
+      await tx.execute(sql`select pg_advisory_xact_lock(${CRONJOB_LIMIT_LOCK}, hashtext(${boxId}))`);
+      const [existing] = await tx.select({ n: count() }).from(boxCronjob).where(eq(boxCronjob.boxId, boxId));
+      if ((existing?.n ?? 0) >= MAX_CRONJOBS_PER_BOX) {
+        throw new ServiceError(
+          "FORBIDDEN",
+          `a box may have at most ${MAX_CRONJOBS_PER_BOX} cronjobs; delete one first`,
+        );
+      }
+      const [inserted] = await tx
+        .insert(boxCronjob)
+        .values({
+          id: newId("cronjob"),
+          boxId,
+          name: input.name,
+          schedule: input.schedule,
+          prompt: input.prompt,
+          timezone: input.timezone ?? "UTC",
+          enabled: input.enabled ?? true,
+        })
+        .returning();
+      return inserted;
+    });
     if (!row) {
       throw new Error("insert returned no row");
     }

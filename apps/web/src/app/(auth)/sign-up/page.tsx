@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { AuthForm } from "@/components/auth-form";
-import { safeReturnPath } from "@/lib/server-api";
+import { safeReturnPath } from "@/lib/return-path";
 
 export const metadata: Metadata = { title: "Sign up" };
 
