@@ -1,3 +1,4 @@
+import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
 import { FlowProducer, type JobsOptions, Queue, type QueueOptions } from "bullmq";
 import { JOBS, type JobData, type JobKey, QUEUES, type QueueKey } from "./catalog";
@@ -7,6 +8,8 @@ export interface QueueConnection {
   connection: Redis;
   /** BullMQ key prefix; tests give each run its own so they never see each other's jobs. */
   prefix: string;
+  /** Where connection errors of the queues and the flow producer are reported. */
+  logger: Logger;
 }
 
 const DEFAULT_RETENTION: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> = {
@@ -23,7 +26,7 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues({ connection, prefix }: QueueConnection): Queues {
+export function createQueues({ connection, prefix, logger }: QueueConnection): Queues {
   const queues = new Map<QueueKey, Queue>();
   let flowProducer: FlowProducer | undefined;
   const options: QueueOptions = { connection, prefix };
@@ -32,7 +35,7 @@ export function createQueues({ connection, prefix }: QueueConnection): Queues {
     let queue = queues.get(key);
     if (!queue) {
       queue = new Queue(QUEUES[key], options);
-      queue.on("error", () => {});
+      queue.on("error", (err) => logger.error({ err, queue: QUEUES[key] }, "queue error"));
       queues.set(key, queue);
     }
     return queue;
@@ -44,7 +47,7 @@ export function createQueues({ connection, prefix }: QueueConnection): Queues {
     flow() {
       if (!flowProducer) {
         flowProducer = new FlowProducer({ connection, prefix });
-        flowProducer.on("error", () => {});
+        flowProducer.on("error", (err) => logger.error({ err }, "flow producer error"));
       }
       return flowProducer;
     },

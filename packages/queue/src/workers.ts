@@ -1,6 +1,6 @@
 import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
-import { type Job, Worker, type WorkerOptions } from "bullmq";
+import { type Job, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
 import { QUEUES, type QueueKey } from "./catalog";
 
 export interface CreateWorkerOptions {
@@ -18,6 +18,12 @@ export interface CreateWorkerOptions {
 
 export interface JobContext {
   logger: Logger;
+  /** This attempt's number, from 1. */
+  attempt: number;
+  /** How many attempts the job has in all. */
+  attempts: number;
+  /** No retry follows if this attempt fails: the place to record a final failure. */
+  isFinalAttempt: boolean;
   /** Fires when the attempt reaches its time limit. */
   signal: AbortSignal;
   /** The worker's lock token, needed by BullMQ calls such as moveToWaitingChildren. */
@@ -26,6 +32,15 @@ export interface JobContext {
 
 export class JobTimeoutError extends Error {
   override name = "JobTimeoutError";
+}
+
+/**
+ * The one way to say "do not retry": a job that throws it fails at once, whatever attempts remain
+ * (bad configuration, a provider's refusal, a box that can never deploy). Services throw it; the
+ * worker turns it into BullMQ's UnrecoverableError.
+ */
+export class PermanentJobError extends Error {
+  override name = "PermanentJobError";
 }
 
 export function createWorker({
@@ -42,12 +57,9 @@ export function createWorker({
   const worker = new Worker(
     queueName,
     async (job, token) => {
-      const jobLogger = logger.child({
-        queue: queueName,
-        jobId: job.id,
-        job: job.name,
-        attempt: job.attemptsMade + 1,
-      });
+      const attempt = job.attemptsMade + 1;
+      const attempts = job.opts.attempts ?? 1;
+      const jobLogger = logger.child({ queue: queueName, jobId: job.id, job: job.name, attempt });
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -57,11 +69,21 @@ export function createWorker({
           reject(error);
         }, timeoutMs);
       });
+      const ctx: JobContext = {
+        logger: jobLogger,
+        attempt,
+        attempts,
+        isFinalAttempt: attempt >= attempts,
+        signal: controller.signal,
+        token,
+      };
       try {
-        return await Promise.race([
-          handler(job, { logger: jobLogger, signal: controller.signal, token }),
-          timeout,
-        ]);
+        return await Promise.race([handler(job, ctx), timeout]);
+      } catch (err) {
+        if (err instanceof PermanentJobError) {
+          throw new UnrecoverableError(err.message);
+        }
+        throw err;
       } finally {
         clearTimeout(timer);
       }

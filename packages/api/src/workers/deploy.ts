@@ -62,12 +62,13 @@ export function startDeployWorkers({
       logger,
       timeoutMs: JOBS.deployOrchestrator.timeoutMs,
       workerOptions,
-      handler: (job, { logger: jobLogger }) => {
+      handler: (job, ctx) => {
         const data = JOBS.deployOrchestrator.schema.parse(job.data);
         return runDeployStep({
           db: deps.db,
-          logger: jobLogger,
-          job: { data, attemptsMade: job.attemptsMade, opts: job.opts },
+          logger: ctx.logger,
+          job: { data },
+          ctx,
           step: "orchestrator",
           work: async () => {
             const result = await orchestrateDeploy({ db: deps.db, queues: deps.queues, ...data });
@@ -92,11 +93,12 @@ export function startDeployWorkers({
         timeoutMs: def.timeoutMs,
         concurrency: STEP_CONCURRENCY,
         workerOptions,
-        handler: (job, { logger: jobLogger }) =>
+        handler: (job, ctx) =>
           runDeployStep({
             db: deps.db,
-            logger: jobLogger,
-            job: { data: def.schema.parse(job.data), attemptsMade: job.attemptsMade, opts: job.opts },
+            logger: ctx.logger,
+            job: { data: def.schema.parse(job.data) },
+            ctx,
             step: key,
             work: (current) => work(stepDeps, current, job),
           }),
@@ -113,12 +115,13 @@ export function startDeployWorkers({
       timeoutMs: DEPLOY_STEP_JOBS.skillsGate.timeoutMs,
       concurrency: STEP_CONCURRENCY,
       workerOptions,
-      handler: async (job, { logger: jobLogger, token }) => {
+      handler: async (job, ctx) => {
         const data = DEPLOY_STEP_JOBS.skillsGate.schema.parse(job.data);
         return runDeployStep({
           db: deps.db,
-          logger: jobLogger,
-          job: { data, attemptsMade: job.attemptsMade, opts: job.opts },
+          logger: ctx.logger,
+          job: { data },
+          ctx,
           step: "skillsGate",
           work: async (current) => {
             if (current.skills.length === 0) {
@@ -143,7 +146,7 @@ export function startDeployWorkers({
                 },
               );
             }
-            if (await job.moveToWaitingChildren(token ?? "")) {
+            if (await job.moveToWaitingChildren(ctx.token ?? "")) {
               throw new WaitingChildrenError();
             }
             return { log: `installed ${current.skills.join(", ")}` };
@@ -162,12 +165,13 @@ export function startDeployWorkers({
       concurrency: STEP_CONCURRENCY,
       timeoutMs: DEPLOY_STEP_JOBS.installSkill.timeoutMs,
       workerOptions,
-      handler: (job, { logger: jobLogger }) => {
+      handler: (job, ctx) => {
         const data = DEPLOY_STEP_JOBS.installSkill.schema.parse(job.data);
         return runDeployStep({
           db: deps.db,
-          logger: jobLogger,
-          job: { data, attemptsMade: job.attemptsMade, opts: job.opts },
+          logger: ctx.logger,
+          job: { data },
+          ctx,
           step: installSkillName(data.skill),
           work: (current) => installSkillStep(stepDeps, current, data.skill),
         });

@@ -32,8 +32,6 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-const isFinalAttempt = (job: { attemptsMade: number; opts: { attempts?: number } }) =>
-  job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export async function startWorkers({
@@ -54,14 +52,9 @@ export async function startWorkers({
       prefix,
       logger,
       timeoutMs: JOBS.deleteBox.timeoutMs,
-      handler: async (job, { logger: jobLogger }) => {
+      handler: async (job, { logger: jobLogger, isFinalAttempt }) => {
         const { boxId } = JOBS.deleteBox.schema.parse(job.data);
-        const { removed, spriteName } = await teardownDeletedBox({
-          deps,
-          runtime,
-          boxId,
-          isFinalAttempt: isFinalAttempt(job),
-        });
+        const { removed, spriteName } = await teardownDeletedBox({ deps, runtime, boxId, isFinalAttempt });
         jobLogger.info({ boxId, removed, sprite: spriteName }, "box deleted");
         return { removed };
       },
@@ -74,16 +67,16 @@ export async function startWorkers({
       logger,
       concurrency: 10,
       timeoutMs: JOBS.deliverEmail.timeoutMs,
-      handler: async (job) => {
+      handler: async (job, { attempt, isFinalAttempt }) => {
         const { emailId } = JOBS.deliverEmail.schema.parse(job.data);
         try {
-          return await deliverInboundEmail({ deps, emailId, attempt: job.attemptsMade + 1 });
+          return await deliverInboundEmail({ deps, emailId, attempt });
         } catch (err) {
-          if (isFinalAttempt(job)) {
+          if (isFinalAttempt) {
             await markEmailFailed({
               deps,
               emailId,
-              reason: `not delivered after ${job.attemptsMade + 1} attempts: ${messageOf(err)}`,
+              reason: `not delivered after ${attempt} attempts: ${messageOf(err)}`,
             });
           } else {
             await noteEmailAttemptFailed({ deps, emailId, reason: messageOf(err) });
@@ -100,7 +93,7 @@ export async function startWorkers({
       logger,
       concurrency: 10,
       timeoutMs: JOBS.sendEmail.timeoutMs,
-      handler: async (job) => {
+      handler: async (job, { attempt, isFinalAttempt }) => {
         const { emailId } = JOBS.sendEmail.schema.parse(job.data);
         try {
           return await sendOutboundEmail({ deps, emailId });
@@ -109,11 +102,11 @@ export async function startWorkers({
             await markEmailFailed({ deps, emailId, reason: err.message });
             throw new UnrecoverableError(err.message);
           }
-          if (isFinalAttempt(job)) {
+          if (isFinalAttempt) {
             await markEmailFailed({
               deps,
               emailId,
-              reason: `not sent after ${job.attemptsMade + 1} attempts: ${messageOf(err)}`,
+              reason: `not sent after ${attempt} attempts: ${messageOf(err)}`,
             });
           } else {
             await noteEmailAttemptFailed({ deps, emailId, reason: messageOf(err) });

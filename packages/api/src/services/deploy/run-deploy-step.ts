@@ -1,13 +1,12 @@
 import { box, type Database } from "@vps-claude/db";
 import type { Logger } from "@vps-claude/logger";
+import { type JobContext, PermanentJobError } from "@vps-claude/queue";
 import { WaitingChildrenError } from "bullmq";
 import { eq } from "drizzle-orm";
 import { failDeploy, markStepFinished, markStepRunning } from "./deploy-steps";
 
 export interface StepJob {
   data: { boxId: string; deployId: string };
-  attemptsMade: number;
-  opts: { attempts?: number };
 }
 
 export interface StepOutcome {
@@ -19,14 +18,6 @@ export interface StepOutcome {
 export type CurrentBox = typeof box.$inferSelect;
 
 /**
- * Thrown by a step that must not be retried (bad configuration, a box that can never deploy):
- * the deploy fails at once with the message instead of burning its retries.
- */
-export class PermanentStepError extends Error {
-  override name = "PermanentStepError";
-}
-
-/**
  * The frame every deploy step runs in: it skips work for a box that was deleted or has moved on
  * to a newer deploy, keeps the step's row current (running → completed/failed with timing and a
  * log excerpt), and on the last failed attempt puts the box in `error` with the step's reason.
@@ -35,12 +26,15 @@ export async function runDeployStep({
   db,
   logger,
   job,
+  ctx,
   step,
   work,
 }: {
   db: Database;
   logger: Logger;
   job: StepJob;
+  /** The attempt facts from the worker (a PermanentJobError makes any attempt the last). */
+  ctx: Pick<JobContext, "attempt" | "attempts" | "isFinalAttempt">;
   step: string;
   work: (current: CurrentBox) => Promise<StepOutcome | undefined>;
 }): Promise<StepOutcome & { skippedBecause?: string }> {
@@ -60,8 +54,7 @@ export async function runDeployStep({
     return { status: "skipped", skippedBecause: "superseded by a newer deploy" };
   }
 
-  const attempt = job.attemptsMade + 1;
-  const attempts = job.opts.attempts ?? 1;
+  const { attempt, attempts } = ctx;
   await markStepRunning({ db, boxId, deployId, step, attempt });
   try {
     const outcome = (await work(current)) ?? {};
@@ -79,7 +72,7 @@ export async function runDeployStep({
       throw err;
     }
     const reason = err instanceof Error ? err.message : String(err);
-    const final = attempt >= attempts || err instanceof PermanentStepError;
+    const final = ctx.isFinalAttempt || err instanceof PermanentJobError;
     logger.warn({ err, boxId, deployId, step, attempt, attempts, final }, "deploy step failed");
     if (final) {
       await markStepFinished({ db, deployId, step, status: "failed", errorMessage: reason });
