@@ -150,7 +150,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const healthRedis = createRedis(config.REDIS_URL, "producer");
   opened = { deps, healthRedis };
-  handle = createApp({ deps, redis: healthRedis }).fetch;
+  handle = createApp({ deps, redis: healthRedis, edge: config }).fetch;
   log(`server on http://127.0.0.1:${port}`);
 
   return {

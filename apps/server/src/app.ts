@@ -9,9 +9,18 @@ import { sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { createTrustedProxies } from "./client-address";
+import { createModelGatewayRoutes, MODEL_GATEWAY_PREFIX } from "./routes/model-gateway";
 import { generateOpenApiDocument } from "./routes/openapi";
 import { renderApiReference } from "./routes/reference";
 import { createWebhookRoutes } from "./routes/webhooks";
+import {
+  admitClosedSignUp,
+  apiSecurityHeaders,
+  rpcCrossSiteGuard,
+  type WebEdgeConfig,
+  withClientAddress,
+} from "./web-edge";
 
 export interface AppEnv {
   Variables: { requestId: string; logger: Logger };
@@ -21,6 +30,8 @@ export interface CreateAppOptions {
   deps: ApiDeps;
   /** Checked by /health beside Postgres. */
   redis: Redis;
+  /** Origins, trusted proxies and the sign-up policy the HTTP edge enforces. */
+  edge: WebEdgeConfig;
 }
 
 function summarizeIssues(error: ValidationError): string {
@@ -52,8 +63,6 @@ function clarifyErrors(error: unknown, logger: Logger): void {
   }
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
-
 /** The TCP peer when served by @hono/node-server; undefined for in-process calls (tests, benches). */
 function peerAddress(c: Context<AppEnv>): string | undefined {
   try {
@@ -63,9 +72,10 @@ function peerAddress(c: Context<AppEnv>): string | undefined {
   }
 }
 
-export function createApp({ deps, redis }: CreateAppOptions) {
+export function createApp({ deps, redis, edge }: CreateAppOptions) {
   const app = new Hono<AppEnv>();
   const rootLogger = deps.logger;
+  const trustedProxies = createTrustedProxies(edge.TRUSTED_PROXIES);
 
   const userHandler = new OpenAPIHandler(userRouter, {
     clientInterceptors: [onError((error, { context }) => clarifyErrors(error, context.logger))],
@@ -82,6 +92,8 @@ export function createApp({ deps, redis }: CreateAppOptions) {
     await next();
     c.header("x-request-id", requestId);
   });
+  app.use("*", apiSecurityHeaders());
+  app.use("/rpc/*", rpcCrossSiteGuard(edge));
 
   // Generous for API calls (an email body is at most 500 KiB of markdown), small enough to refuse abuse early;
   // audio for transcription is the one large upload.
@@ -101,8 +113,13 @@ export function createApp({ deps, redis }: CreateAppOptions) {
   const limitBody = limitTo(2 * 1024 * 1024);
   const limitAudio = limitTo(15 * 1024 * 1024);
   app.use("/rpc/*", limitBody);
+  // The model gateway bounds its own bodies (model requests are far larger) and answers in the API's error shape.
   app.use("/box/*", (c, next) =>
-    c.req.path === "/box/ai/speech-to-text" ? limitAudio(c, next) : limitBody(c, next),
+    c.req.path.startsWith(`${MODEL_GATEWAY_PREFIX}/`)
+      ? next()
+      : c.req.path === "/box/ai/speech-to-text"
+        ? limitAudio(c, next)
+        : limitBody(c, next),
   );
   app.use("/webhooks/*", limitBody);
   app.use("/api/auth/*", limitBody);
@@ -142,17 +159,12 @@ export function createApp({ deps, redis }: CreateAppOptions) {
     ) {
       deps.sessions.forget(request.headers);
     }
-    // Rate limiting keys on the client address; only our own proxy on loopback may tell us what it is.
-    // A caller on loopback is our dashboard proxy (or a local tool): its X-Forwarded-For stands,
-    // and without one the caller itself is the client. Anyone else is keyed by its own address.
-    const peer = peerAddress(c);
-    const forwarded = request.headers.get("x-forwarded-for");
-    if (peer && (!LOOPBACK.has(peer) || !forwarded)) {
-      const headers = new Headers(request.headers);
-      headers.set("x-forwarded-for", peer);
-      return deps.auth.handler(new Request(request, { headers }));
+    // Rate limiting keys on the client address: the socket peer, or what TRUSTED_PROXIES forward.
+    const authRequest = withClientAddress(request, peerAddress(c), trustedProxies);
+    if (edge.SIGNUP === "closed" && c.req.method === "POST" && c.req.path.startsWith("/api/auth/sign-up")) {
+      return admitClosedSignUp(c, deps.db, () => deps.auth.handler(authRequest));
     }
-    return deps.auth.handler(request);
+    return deps.auth.handler(authRequest);
   });
 
   app.route("/webhooks", createWebhookRoutes(deps));
@@ -174,6 +186,8 @@ export function createApp({ deps, redis }: CreateAppOptions) {
       404,
     );
   });
+
+  app.route(MODEL_GATEWAY_PREFIX, createModelGatewayRoutes(deps));
 
   app.all("/box/*", async (c) => {
     const logger = c.get("logger");

@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { isAddressOrCidr } from "./client-address";
 
 const url = z.url();
 const optional = z
@@ -28,6 +30,33 @@ const schema = z.object({
         .filter(Boolean),
     ),
   SERVER_URL: url.default("http://127.0.0.1:33000"),
+  /**
+   * Peers (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed, e.g. the reverse
+   * proxy in front of the platform. None by default: boxes reach the server from loopback too.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        if (!isAddressOrCidr(entry)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8, ::1)`,
+          });
+        }
+      }
+    }),
+  /** closed: only the first user signs up; further accounts are made by an operator (npm run create-user). */
+  SIGNUP: z.enum(["open", "closed"]).default("open"),
+  /** "1" lets a multi-user platform (SIGNUP=open) start although its sandboxes are not confined. */
+  SANDBOX_UNCONFINED_OK: z.enum(["0", "1", ""]).default(""),
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (npm start provides an embedded one)"),
   REDIS_URL: z.string().min(1, "REDIS_URL is required (npm start provides an embedded one)"),
   /** BullMQ key prefix, so several deployments (or test runs) can share one Redis. */
@@ -54,7 +83,12 @@ const schema = z.object({
   SPRITES_API_URL: optional,
   SPRITES_LOCAL_TOKEN: optional,
   ANTHROPIC_API_KEY: optional,
-  ANTHROPIC_BASE_URL: optional,
+  /** The API the model gateway (`/box/llm/*`) forwards to; never handed to a box. */
+  ANTHROPIC_BASE_URL: optional.pipe(
+    z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://api.anthropic.com" })
+      .optional(),
+  ),
   RESEND_API_KEY: optional,
   RESEND_BASE_URL: optional,
   RESEND_WEBHOOK_SECRET: optional,
@@ -63,13 +97,47 @@ const schema = z.object({
   /** Where the SMTP listener binds; a self-hoster receiving mail from the internet sets 0.0.0.0. */
   SMTP_HOST: z.string().default("127.0.0.1"),
   SMTP_ENABLED: z.enum(["on", "off"]).default("on"),
+  /** Connections the SMTP listener holds at once; one more is answered 421. */
+  SMTP_MAX_CLIENTS: z.coerce.number().int().min(1).default(50),
+  /** New SMTP connections one client address may open per minute; past it, 421. */
+  SMTP_CONNECTIONS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /**
+   * DNS servers for SPF, DKIM and DMARC checks of inbound mail (comma-separated `ip` or `ip:port`,
+   * `[v6]:port`); unset → the system resolver.
+   */
+  DNS_SERVERS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        const host =
+          entry.match(/^\[([^\]]+)\](?::\d{1,5})?$/)?.[1] ?? entry.replace(/^([^:]+):\d{1,5}$/, "$1");
+        if (isIP(host) === 0) {
+          ctx.addIssue({
+            code: "custom",
+            message: `'${entry}' is not a DNS server address (e.g. 9.9.9.9, 127.0.0.1:5353, [::1]:53)`,
+          });
+        }
+      }
+    }),
   /** Largest email in or out, attachments included. */
   EMAIL_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
     .default(25 * 1024 * 1024),
-  EMAIL_SENDS_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  /**
+   * Recipients (to + cc, every send attempt and retry) a box may send to per rolling hour.
+   * `EMAIL_SENDS_PER_HOUR` is its former name, still read when this one is unset.
+   */
+  EMAIL_RECIPIENTS_PER_HOUR: z.coerce.number().int().min(1).optional(),
+  EMAIL_SENDS_PER_HOUR: z.coerce.number().int().min(1).optional(),
   EMAIL_DELIVERY_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
   /** Platform state on disk: email attachments, the local outbox. */
   DATA_DIR: z.string().default(fileURLToPath(new URL("../../../.data", import.meta.url))),

@@ -2,7 +2,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMediaAi } from "@vps-claude/ai";
-import { type ApiDeps, createSpritesBoxAgentClient, type DeployRuntime } from "@vps-claude/api";
+import {
+  type ApiDeps,
+  createSpritesBoxAgentClient,
+  DEFAULT_ANTHROPIC_BASE_URL,
+  DEFAULT_MODEL_ACCESS_CACHE_MS,
+  DEFAULT_MODEL_REQUEST_MAX_BYTES,
+  type DeployRuntime,
+} from "@vps-claude/api";
 import { createAuth, createSessionResolver } from "@vps-claude/auth";
 import { createDatabase } from "@vps-claude/db";
 import { selectEmailProvider } from "@vps-claude/email";
@@ -43,7 +50,6 @@ function createRuntime(config: ServerConfig, sprites: SpritesClient): DeployRunt
     boxAgentPort: local ? "auto" : config.BOX_AGENT_PORT,
     boxAgentHost: local ? "127.0.0.1" : "0.0.0.0",
     serverUrlForBoxes: config.SERVER_URL,
-    anthropic: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
     spriteNamePrefix: config.SPRITE_NAME_PREFIX,
     healthTimeoutMs: config.DEPLOY_HEALTH_TIMEOUT_MS,
   };
@@ -77,13 +83,12 @@ function createAi(config: ServerConfig): ApiDeps["ai"] {
 export function createServerDeps(config: ServerConfig, logger: Logger): ServerDeps {
   const database = createDatabase({ url: config.DATABASE_URL, max: 20 });
   const producer = createRedis(config.REDIS_URL, "producer");
-  const queues = createQueues({ connection: producer, prefix: config.QUEUE_PREFIX });
+  const queues = createQueues({ connection: producer, prefix: config.QUEUE_PREFIX, logger });
   const auth = createAuth({
     db: database.db,
     secret: config.BETTER_AUTH_SECRET,
     baseURL: config.PUBLIC_URL,
     trustedOrigins: config.TRUSTED_ORIGINS,
-    production: config.NODE_ENV === "production",
     rateLimit: { enabled: config.AUTH_RATE_LIMIT === "on" },
   });
   const keyring = createKeyring(config.ENCRYPTION_KEY, config.ENCRYPTION_KEYS_PREVIOUS);
@@ -123,9 +128,16 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
           : undefined,
         webhookSecret: config.RESEND_WEBHOOK_SECRET,
         maxMessageBytes: config.EMAIL_MAX_BYTES,
-        sendsPerHour: config.EMAIL_SENDS_PER_HOUR,
+        recipientsPerHour: config.EMAIL_RECIPIENTS_PER_HOUR ?? config.EMAIL_SENDS_PER_HOUR ?? 30,
         deliveryRetryBaseMs: config.EMAIL_DELIVERY_RETRY_BASE_MS,
       },
+      modelGateway: {
+        upstreamUrl: config.ANTHROPIC_BASE_URL ?? DEFAULT_ANTHROPIC_BASE_URL,
+        platformApiKey: config.ANTHROPIC_API_KEY,
+        maxRequestBytes: DEFAULT_MODEL_REQUEST_MAX_BYTES,
+        accessCacheMs: DEFAULT_MODEL_ACCESS_CACHE_MS,
+      },
+      platformEgressDomains: usesSpritesLocal(config) ? [] : [new URL(config.SERVER_URL).hostname],
     },
     async close() {
       await queues.close();

@@ -6,12 +6,14 @@ import { createRedis, waitForRedis } from "@vps-claude/redis";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createServerDeps } from "./deps";
+import { checkSandboxConfinement, UnconfinedSandboxError } from "./sandbox-confinement";
 import { startSmtpListener } from "./smtp";
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ name: "server", level: config.LOG_LEVEL });
   logger.info({ role: config.SERVER_ROLE }, "starting");
+  await checkSandboxConfinement(config, logger);
 
   await migrateDatabase(config.DATABASE_URL);
   logger.info("database migrated");
@@ -43,13 +45,16 @@ async function main() {
       host: config.SMTP_HOST,
       port: config.SMTP_PORT,
       maxBytes: config.EMAIL_MAX_BYTES,
+      maxClients: config.SMTP_MAX_CLIENTS,
+      connectionsPerMinute: config.SMTP_CONNECTIONS_PER_MINUTE,
+      dnsServers: config.DNS_SERVERS,
       logger: logger.child({ component: "smtp" }),
     });
     closers.unshift(() => smtp.close());
   }
 
   if (config.SERVER_ROLE !== "worker") {
-    const app = createApp({ deps, redis: healthRedis });
+    const app = createApp({ deps, redis: healthRedis, edge: config });
     const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
       logger.info({ port: info.port, publicUrl: config.PUBLIC_URL }, "API listening"),
     );
@@ -88,7 +93,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof UnconfinedSandboxError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     createLogger({ name: "server" }).fatal({ err }, "server failed to start");

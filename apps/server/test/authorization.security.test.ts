@@ -1,6 +1,8 @@
 import { boxApiRouter, getBoxToken, userRouter } from "@vps-claude/api";
-import { boxEmail } from "@vps-claude/db";
+import { boxEmail, modelRequest } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
+import { type FakeAnthropic, startFakeAnthropic } from "@vps-claude/testing";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedInClient, startTestServer, TestClient, type TestServer } from "./harness";
 
@@ -81,6 +83,11 @@ const USER_CASES: Record<string, Case> = {
   },
   "deploy.steps": { cross: "not-found" },
   "deploy.access": { cross: "not-found" },
+  "networkPolicy.get": { cross: "not-found" },
+  "networkPolicy.update": {
+    body: () => ({ mode: "allowlist", domains: ["example.com"] }),
+    cross: "not-found",
+  },
   "files.list": { cross: "not-found", ownerStatus: 409 },
   "files.read": { cross: "not-found", ownerStatus: 409 },
   "files.write": { body: () => ({ path: "notes.md", content: "x" }), cross: "not-found", ownerStatus: 409 },
@@ -177,13 +184,20 @@ async function makeFixture(client: TestClient): Promise<Fixture> {
   return { boxId, emailId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey };
 }
 
+let modelApi: FakeAnthropic;
+
 beforeAll(async () => {
-  server = await startTestServer();
+  // The model gateway's upstream: a fake on loopback, so no case ever leaves the machine.
+  modelApi = await startFakeAnthropic();
+  server = await startTestServer({
+    env: { ANTHROPIC_BASE_URL: modelApi.url, ANTHROPIC_API_KEY: "sk-ant-matrix-platform-key" },
+  });
   ({ client: owner } = await signedInClient(server));
   ({ client: stranger } = await signedInClient(server));
 });
 afterAll(async () => {
   await server?.close();
+  await modelApi?.close();
 });
 
 const userRoutes = collectRoutes(userRouter, "/rpc");
@@ -306,5 +320,71 @@ describe.each(boxRoutes)("box route $name ($method $path)", (route) => {
     } else {
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
     }
+  });
+});
+
+/**
+ * The model gateway is not an oRPC route, so its cases are listed here: the box token may come as
+ * `x-api-key` (what Claude sends), `Authorization: Bearer` or `X-Box-Secret`; whatever a box calls,
+ * it is metered to the box whose token it used, and nothing reaches the API without a valid one.
+ */
+const LLM_ROUTES = [
+  { method: "POST", path: "/box/llm/v1/messages" },
+  { method: "POST", path: "/box/llm/v1/messages/count_tokens" },
+  { method: "GET", path: "/box/llm/v1/models" },
+];
+const TOKEN_HEADERS: Record<string, (token: string) => Record<string, string>> = {
+  "x-api-key": (token) => ({ "x-api-key": token }),
+  bearer: (token) => ({ authorization: `Bearer ${token}` }),
+  "x-box-secret": (token) => ({ "x-box-secret": token }),
+};
+
+describe.each(LLM_ROUTES)("model gateway $method $path", (route) => {
+  const body =
+    route.method === "GET" ? undefined : { model: "claude-sonnet-4-5", max_tokens: 8, messages: [] };
+  const call = (headers: Record<string, string>) =>
+    fetch(`${server.url}${route.path}`, {
+      method: route.method,
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const tokenOf = async (boxId: string) =>
+    String(await getBoxToken({ db: server.deps.db, keyring: server.deps.keyring, boxId }));
+  const rowsOf = (boxId: string) =>
+    server.deps.db.select().from(modelRequest).where(eq(modelRequest.boxId, boxId));
+
+  it.each(Object.keys(TOKEN_HEADERS))("refuses no token, a wrong one and garbage as %s", async (name) => {
+    const asHeader = TOKEN_HEADERS[name] ?? TOKEN_HEADERS["x-api-key"];
+    const before = modelApi.requests.length;
+    for (const headers of [{}, asHeader?.("0".repeat(64)) ?? {}, asHeader?.("not-a-token") ?? {}]) {
+      const res = await call(headers);
+      const answer = await res.json();
+      expect(res.status, JSON.stringify(answer)).toBe(401);
+      expect(answer).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    }
+    expect(modelApi.requests.length).toBe(before);
+  });
+
+  it.each(Object.keys(TOKEN_HEADERS))("meters another box's token to that box only (%s)", async (name) => {
+    const f = await makeFixture(owner);
+    const other = await makeFixture(stranger);
+    const res = await call(TOKEN_HEADERS[name]?.(await tokenOf(other.boxId)) ?? {});
+    await res.text();
+    expect(res.status).not.toBe(401);
+    await expect.poll(async () => (await rowsOf(other.boxId)).length).toBe(1);
+    expect(await rowsOf(f.boxId)).toHaveLength(0);
+  });
+
+  it("lets the box's own token through to the API, with the real key instead", async () => {
+    const f = await makeFixture(owner);
+    const token = await tokenOf(f.boxId);
+    const before = modelApi.requests.length;
+    const res = await call({ "x-api-key": token });
+    await res.text();
+    expect(res.status).not.toBe(401);
+    const forwarded = modelApi.requests.slice(before);
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]?.headers["x-api-key"]).toBe("sk-ant-matrix-platform-key");
+    expect(JSON.stringify(forwarded[0]?.headers)).not.toContain(token);
   });
 });

@@ -13,6 +13,7 @@ import { QUEUES } from "@vps-claude/queue";
 import { createRedis } from "@vps-claude/redis";
 import { generateEncryptionKey } from "@vps-claude/shared";
 import { createSpritesLocal, type SpritesLocal } from "@vps-claude/sprites-local";
+import { type FakeDns, startFakeDns } from "@vps-claude/testing";
 import pg from "pg";
 import { bundleBoxAgent } from "../../box-agent/scripts/bundle";
 import { createApp } from "../src/app";
@@ -102,6 +103,8 @@ export interface TestServer {
   spritesLocal?: SpritesLocal;
   dataDir: string;
   smtpPort?: number;
+  /** With `smtp`: the DNS the listener's SPF/DKIM/DMARC checks resolve through (unless env sets DNS_SERVERS). */
+  dns?: FakeDns;
   close(): Promise<void>;
 }
 
@@ -136,16 +139,22 @@ export async function startTestServer({
         dataDir: join(dataDir, "sprites"),
         token: spritesToken,
         port: 0,
+        proxyPort: 0,
         idleMs: spriteIdleMs ?? 60_000,
         readOnlyBinds: [REPO_NODE_MODULES],
       })
     : undefined;
   // Listen first: boxes need the server's real URL (SERVER_URL) in their config.
-  let handle: (request: Request) => Response | Promise<Response> = () =>
+  // The node-server bindings travel with the request: the app reads the client's socket address from them.
+  let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response("starting", { status: 503 });
-  const server = serve({ fetch: (request) => handle(request), port: 0, hostname: "127.0.0.1" });
+  const server = serve({ fetch: (request, env) => handle(request, env), port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const { port } = server.address() as AddressInfo;
+  // The one host service a sprite reaches from its own network namespace.
+  await spritesLocal?.setPlatformUrl(`http://127.0.0.1:${port}`);
+  // Sender checks resolve DNS; in tests only ever against a fake on loopback.
+  const fakeDns = smtp && !env.DNS_SERVERS ? await startFakeDns() : undefined;
   const config = loadConfig({
     SERVER_URL: `http://127.0.0.1:${port}`,
     NODE_ENV: "test",
@@ -168,6 +177,7 @@ export async function startTestServer({
           BOX_AGENT_BUNDLE: await testBoxAgentBundle(),
         }
       : { SPRITES_API_URL: "http://127.0.0.1:9", SPRITES_LOCAL_TOKEN: spritesToken }),
+    ...(fakeDns ? { DNS_SERVERS: fakeDns.server } : {}),
     ...env,
   });
   const logger = createLogger({ name: "test-server", level: config.LOG_LEVEL });
@@ -176,11 +186,20 @@ export async function startTestServer({
     deps.runtime.boxAgentEnv = boxAgentEnv;
   }
   const redis = createRedis(config.REDIS_URL, "producer");
-  const app = createApp({ deps, redis });
+  const app = createApp({ deps, redis, edge: config });
   handle = app.fetch;
 
   const smtpListener = smtp
-    ? await startSmtpListener({ deps, host: "127.0.0.1", port: 0, maxBytes: config.EMAIL_MAX_BYTES, logger })
+    ? await startSmtpListener({
+        deps,
+        host: "127.0.0.1",
+        port: 0,
+        maxBytes: config.EMAIL_MAX_BYTES,
+        maxClients: config.SMTP_MAX_CLIENTS,
+        connectionsPerMinute: config.SMTP_CONNECTIONS_PER_MINUTE,
+        dnsServers: config.DNS_SERVERS,
+        logger,
+      })
     : undefined;
 
   let running: RunningWorkers | undefined;
@@ -205,8 +224,10 @@ export async function startTestServer({
     spritesLocal,
     dataDir,
     smtpPort: smtpListener?.port,
+    dns: fakeDns,
     async close() {
       await smtpListener?.close();
+      await fakeDns?.close();
       await running?.close();
       workerConnection?.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -240,7 +240,8 @@ describe("auth errors are clear", () => {
 
 describe("auth rate limiting", () => {
   it("answers 429 after too many sign-in attempts from one address", async () => {
-    const limited = await startTestServer({ env: { AUTH_RATE_LIMIT: "on" } });
+    // The test client is on loopback: trusting it as a proxy lets it speak for a second client address.
+    const limited = await startTestServer({ env: { AUTH_RATE_LIMIT: "on", TRUSTED_PROXIES: "127.0.0.1" } });
     try {
       const fresh = new TestClient(limited);
       const { email } = await fresh.signUp();
@@ -260,7 +261,7 @@ describe("auth rate limiting", () => {
         JSON.stringify(statuses),
       ).toBe(true);
       expect(statuses.at(-1), JSON.stringify(statuses)).toBe(429);
-      // Another client address is not affected by the first one's attempts.
+      // Another client address (as a trusted proxy reports it) is not affected by the first one's attempts.
       const other = await new TestClient(limited, { "x-forwarded-for": "198.51.100.7" }).post(
         "/api/auth/sign-in/email",
         {

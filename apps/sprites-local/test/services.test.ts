@@ -205,9 +205,12 @@ new WebSocketServer({ port: ${port}, host: "127.0.0.1" }).on("connection", (sock
         // Until started.
       }
       const reply = await eventually("an echo over the proxied socket", async () => {
-        const socket = new WebSocket(`${wsHost.local.proxyUrl.replace("http", "ws")}/proxy/url-ws/chat?room=1`, {
-          headers: { authorization: `Bearer ${wsHost.token}` },
-        });
+        const socket = new WebSocket(
+          `${wsHost.local.proxyUrl.replace("http", "ws")}/proxy/url-ws/chat?room=1`,
+          {
+            headers: { authorization: `Bearer ${wsHost.token}` },
+          },
+        );
         return new Promise<string | null>((resolve) => {
           socket.once("open", () => socket.send("hello"));
           socket.once("message", (data: Buffer) => {

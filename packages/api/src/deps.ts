@@ -8,6 +8,7 @@ import type { Keyring } from "@vps-claude/shared";
 import type { SpritesClient } from "@vps-claude/sprites";
 import type { Storage } from "@vps-claude/storage";
 import type { BoxAgentClient } from "./services/box-agent/box-agent-client";
+import type { ModelGatewayConfig } from "./services/model-gateway/model-gateway";
 
 export interface ApiConfig {
   /** Box addresses are `{subdomain}@{agentsDomain}`. */
@@ -19,6 +20,13 @@ export interface ApiConfig {
   /** The skill catalog: one folder per skill, each with a SKILL.md. */
   skillsDir: string;
   email: EmailConfig;
+  /** Where `/box/llm/*` forwards and with which platform key. */
+  modelGateway: ModelGatewayConfig;
+  /**
+   * Domains every box reaches whatever its network policy: the platform's box API (SERVER_URL's
+   * host) on Fly. Empty on sprites-local, which forwards SERVER_URL to each sandbox by itself.
+   */
+  platformEgressDomains: string[];
 }
 
 export interface EmailConfig {
@@ -28,8 +36,8 @@ export interface EmailConfig {
   webhookSecret?: string;
   /** Largest inbound or outbound message, attachments included. */
   maxMessageBytes: number;
-  /** Outbound sends a box may make per rolling hour. */
-  sendsPerHour: number;
+  /** Recipients (to + cc, counted again on every send attempt and retry) a box may send to per rolling hour. */
+  recipientsPerHour: number;
   /** First retry delay of a delivery to a box; doubles each attempt (13 attempts ≈ 34 h at 30 s). */
   deliveryRetryBaseMs: number;
 }

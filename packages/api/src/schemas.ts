@@ -169,6 +169,16 @@ export const emailSummarySchema = z.object({
   sentAt: z.date().nullable(),
 });
 
+/** The receiving side's SPF/DKIM/DMARC verdict on an inbound email. */
+export const emailAuthenticationSchema = z.object({
+  source: z.enum(["smtp", "resend", "none"]),
+  spf: z.string(),
+  dkim: z.string(),
+  dmarc: z.string(),
+  authenticated: z.boolean(),
+  domain: z.string().optional(),
+});
+
 export const emailDetailSchema = emailSummarySchema.extend({
   cc: z.array(z.string()),
   inReplyTo: z.string().nullable(),
@@ -179,6 +189,7 @@ export const emailDetailSchema = emailSummarySchema.extend({
   provider: z.string(),
   providerMessageId: z.string().nullable(),
   untrustedSender: z.boolean(),
+  authentication: emailAuthenticationSchema.nullable(),
   attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.number() })),
 });
 
@@ -240,3 +251,35 @@ export const sessionRunSchema = z.object({
   error: z.string().nullish(),
   note: z.string().nullish(),
 });
+
+/** A box's answers are untrusted: each field has the type and a size the dashboard can show. */
+const boxText = (max: number) => z.string().max(max);
+
+export const sessionRecordedRunSchema = z.object({
+  id: boxText(256),
+  contextType: z.enum(["session", "cron", "email"]),
+  contextId: boxText(256),
+  sessionId: boxText(256).nullable(),
+  status: z.enum(["running", "completed", "failed"]),
+  prompt: boxText(20_000),
+  result: boxText(50_000).nullable(),
+  startedAt: boxText(64),
+  completedAt: boxText(64).nullable(),
+  durationMs: z.number().nullable(),
+  costUsd: z.number().nullable(),
+  inputTokens: z.number().nullable(),
+  outputTokens: z.number().nullable(),
+  error: boxText(20_000).nullable(),
+  note: boxText(20_000).nullable(),
+});
+
+export const sessionContextSchema = z.object({
+  contextType: z.enum(["session", "cron", "email"]),
+  contextId: boxText(256),
+  sessionId: boxText(256).nullable(),
+  createdAt: boxText(64).nullable(),
+  updatedAt: boxText(64).nullable(),
+  runs: z.array(sessionRecordedRunSchema).max(100),
+});
+
+export const sessionListSchema = z.object({ sessions: z.array(sessionContextSchema).max(500) });

@@ -149,9 +149,7 @@ lines.on("line", (line) => {
   try {
     const message = JSON.parse(line);
     if (Array.isArray(message.listen)) {
-      void configure(message.listen).then(() =>
-        process.stdout.write(`${JSON.stringify({ ready: true })}\n`),
-      );
+      void configure(message.listen).then(() => process.stdout.write(`${JSON.stringify({ ready: true })}\n`));
     }
   } catch {
     // Only sprites-local writes here; a malformed line is ignored.

@@ -164,9 +164,11 @@ export class SpriteNetwork {
             "nsenter",
             [`--net=${this.netnsPath}`, "--", process.execPath, FORWARDER_PATH, this.inboundSocket],
           ];
+    // Only PATH: the forwarder needs nothing of sprites-local's environment (which holds its token).
+    const forwarderEnv: Record<string, string> = { PATH: process.env.PATH ?? "" };
     const child = spawn(command, args, {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { PATH: process.env.PATH ?? "" },
+      env: forwarderEnv as NodeJS.ProcessEnv,
     });
     this.forwarder = child;
     const ready = this.waitReady();
