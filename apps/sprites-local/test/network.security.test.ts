@@ -66,7 +66,7 @@ async function setPolicy(name: string, body: unknown): Promise<Response> {
 beforeAll(async () => {
   platform = http.createServer((req, res) => {
     res.writeHead(200, { "content-type": "text/plain" });
-    res.end(`platform saw ${req.url}`);
+    res.end(`platform saw ${req.url} from ${req.socket.remoteAddress}`);
   });
   await new Promise<void>((resolve) => platform.listen(0, "127.0.0.1", () => resolve()));
   platformPort = (platform.address() as AddressInfo).port;
@@ -142,7 +142,8 @@ describe("a sprite's network", () => {
 
   it("reaches the platform at its URL, and nothing else of the host", async () => {
     const result = await run(spriteA, `curl -sS --max-time 10 http://127.0.0.1:${platformPort}/box/health`);
-    expect(result).toEqual({ code: 0, out: "platform saw /box/health" });
+    // From 127.0.0.2, so a platform that trusts 127.0.0.1 as a proxy never takes a box for one.
+    expect(result).toEqual({ code: 0, out: "platform saw /box/health from 127.0.0.2" });
   });
 
   it("has no route out except the egress proxy", async () => {

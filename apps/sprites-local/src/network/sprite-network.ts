@@ -22,6 +22,12 @@ export const EGRESS_PROXY_PORT = 3128;
 const FORWARDER_PATH = fileURLToPath(new URL("./forwarder.mjs", import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+/**
+ * Sprites reach a loopback platform from this address, never from 127.0.0.1: the platform then tells
+ * box traffic from the dashboard's, so trusting 127.0.0.1 as a proxy (TRUSTED_PROXIES) never lets a
+ * box choose its own client address (every 127/8 address is local on Linux).
+ */
+export const SPRITE_SOURCE_ADDRESS = "127.0.0.2";
 
 export interface NetworkDetection {
   mode: NetworkMode;
@@ -317,7 +323,11 @@ export class NetworkHost {
         this.bridged.add(client);
         client.once("close", () => this.bridged.delete(client));
         const current = this.platform ?? target;
-        const upstream = net.connect({ host: current.host, port: current.port });
+        const upstream = net.connect({
+          host: current.host,
+          port: current.port,
+          ...(net.isIPv4(current.host) ? { localAddress: SPRITE_SOURCE_ADDRESS } : {}),
+        });
         upstream.on("error", () => client.destroy());
         client.on("close", () => upstream.destroy());
         upstream.on("close", () => client.destroy());
