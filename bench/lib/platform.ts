@@ -85,7 +85,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const boxAgentBundle = await bundleBoxAgent(join(workDir, "box-agent", "box-agent.mjs"));
   const spritesToken = randomBytes(16).toString("hex");
   const spriteNamePrefix = `b${randomBytes(2).toString("hex")}-`;
+  // Listen first: boxes need the server's real URL (SERVER_URL) in their config, and sprites-local forwards it into every box's network namespace.
+  let handle: (request: Request) => Response | Promise<Response> = () =>
+    new Response("starting", { status: 503 });
+  const server = serve({ fetch: (request) => handle(request), port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const { port } = server.address() as AddressInfo;
   const spritesLocal = await startSpritesLocalProcess({
+    platformUrl: `http://127.0.0.1:${port}`,
     dataDir: spritesDataDir,
     token: spritesToken,
     idleMs: options.spriteIdleMs ?? 30 * 60_000,
@@ -101,12 +108,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
   });
 
-  // Listen first: boxes need the server's real URL (SERVER_URL) in their config.
-  let handle: (request: Request) => Response | Promise<Response> = () =>
-    new Response("starting", { status: 503 });
-  const server = serve({ fetch: (request) => handle(request), port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const { port } = server.address() as AddressInfo;
   let opened: { deps: ServerDeps; healthRedis: ReturnType<typeof createRedis> } | undefined;
   cleanup.push("stop the server", async () => {
     await new Promise<void>((resolve) => {

@@ -15,6 +15,8 @@ export interface SpritesLocalProcess {
  * proxy do not share the measured platform's event loop.
  */
 export async function startSpritesLocalProcess(options: {
+  /** The platform's SERVER_URL, which boxes reach from their own network namespaces. */
+  platformUrl: string;
   dataDir: string;
   token: string;
   idleMs: number;
@@ -25,6 +27,7 @@ export async function startSpritesLocalProcess(options: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       SPRITES_LOCAL_PORT: "0",
+      SPRITES_LOCAL_PLATFORM_URL: options.platformUrl,
       SPRITES_LOCAL_TOKEN: options.token,
       SPRITES_LOCAL_DATA: options.dataDir,
       SPRITES_LOCAL_IDLE_MS: String(options.idleMs),

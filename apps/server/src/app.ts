@@ -187,7 +187,8 @@ export function createApp({ deps, redis, edge }: CreateAppOptions) {
     );
   });
 
-  app.route(MODEL_GATEWAY_PREFIX, createModelGatewayRoutes(deps));
+  const modelGateway = createModelGatewayRoutes(deps);
+  app.route(MODEL_GATEWAY_PREFIX, modelGateway.routes);
 
   app.all("/box/*", async (c) => {
     const logger = c.get("logger");
@@ -223,7 +224,8 @@ export function createApp({ deps, redis, edge }: CreateAppOptions) {
     );
   });
 
-  return app;
+  /** Finishes what the app still holds after the listener closed (the gateway's batched metering). */
+  return Object.assign(app, { close: modelGateway.close });
 }
 
 export type App = ReturnType<typeof createApp>;

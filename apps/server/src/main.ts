@@ -65,6 +65,7 @@ async function main() {
           // Keep-alive connections would hold close() open; the grace period below bounds it anyway.
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         }),
+      () => app.close(),
     );
   }
 

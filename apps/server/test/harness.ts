@@ -231,6 +231,7 @@ export async function startTestServer({
       await running?.close();
       workerConnection?.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       await Promise.all(
         Object.keys(QUEUES).map((key) =>
           deps.queues

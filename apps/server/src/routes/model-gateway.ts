@@ -20,8 +20,9 @@ function nodeExchange(env: unknown) {
 /**
  * `/box/llm/*`: the Anthropic API as a box sees it. The box's own token is its API key; the
  * gateway adds the real key, forwards, streams the answer back and meters it (see createModelGateway).
+ * `close()` writes the metering rows still batched, so a graceful shutdown loses none.
  */
-export function createModelGatewayRoutes(deps: ApiDeps) {
+export function createModelGatewayRoutes(deps: ApiDeps): { routes: Hono<AppEnv>; close(): Promise<void> } {
   const gateway = createModelGateway({ deps, config: deps.config.modelGateway });
   const app = new Hono<AppEnv>();
   app.all("/*", async (c) => {
@@ -35,5 +36,5 @@ export function createModelGatewayRoutes(deps: ApiDeps) {
       ? new Response(null, { headers: { [ALREADY_SENT_HEADER]: "true" } })
       : answer;
   });
-  return app;
+  return { routes: app, close: () => gateway.close() };
 }

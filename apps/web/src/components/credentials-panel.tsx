@@ -206,7 +206,11 @@ function CredentialRow({
         title={`Delete ${credential.key}?`}
         confirmLabel="Delete credential"
       >
-        <p>Your boxes lose it at their next deploy.</p>
+        <p>
+          {credential.key === "ANTHROPIC_API_KEY"
+            ? "Your boxes switch to the platform's key within seconds."
+            : "Your boxes lose it at their next deploy."}
+        </p>
       </ConfirmDialog>
     </li>
   );
@@ -249,9 +253,9 @@ export function CredentialsPanel() {
           <strong>
             <code>ANTHROPIC_API_KEY</code>
           </strong>{" "}
-          is special: Claude in your boxes uses it instead of the platform's key
-          {hasAnthropicKey ? " — yours is set" : ""}. Like every credential it is applied at each box's next
-          deploy, so redeploy a running box to switch it now.
+          is special: it never enters a box. Claude in your boxes reaches the model through the platform,
+          which adds your key instead of the platform's{hasAnthropicKey ? " — yours is set" : ""}; a change
+          applies within seconds, without a redeploy. Other credentials are applied at each box's next deploy.
         </p>
       </div>
       <CredentialForm onCreate={create} />

@@ -2,7 +2,10 @@ import { pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 import { timestamps } from "./util/columns";
 
-/** A user's own provider keys (e.g. ANTHROPIC_API_KEY), handed to their boxes at deploy. */
+/**
+ * A user's own provider keys. Most are handed to their boxes at deploy; ANTHROPIC_API_KEY never is:
+ * the model gateway adds it to each model request server-side.
+ */
 export const userCredential = pgTable(
   "user_credential",
   {
