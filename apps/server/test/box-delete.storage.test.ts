@@ -86,8 +86,11 @@ describe("deleting a box", () => {
       .poll(async () => (await client.get(`/rpc/box/${doomed}`)).status, { timeout: 60_000 })
       .toBe(404);
 
+    // The row goes first (the cascade), then the job removes the files: wait for the job, not just the 404.
     for (const file of Object.values(doomedFiles)) {
-      expect(existsSync(file), `${file} should be gone with its box`).toBe(false);
+      await expect
+        .poll(() => existsSync(file), { message: `${file} should be gone with its box` })
+        .toBe(false);
     }
     for (const file of Object.values(neighbourFiles)) {
       expect(existsSync(file), `${file} belongs to another box`).toBe(true);
