@@ -1,12 +1,12 @@
 import path from "node:path";
-import { resourceDefaultsFromEnv } from "./resources/policy.js";
+import { resourceDefaultsFromEnv } from "./domain/resources/policy.js";
 import {
   DEFAULT_COLD_AFTER_MS,
   DEFAULT_IDLE_MS,
   DEFAULT_PORT,
   DEFAULT_PROXY_PORT,
   type SpritesLocalOptions,
-} from "./server.js";
+} from "./http/server.js";
 
 export interface SpritesLocalEnv {
   port: number;

@@ -1,8 +1,8 @@
+export type { ConfinementReport } from "./domain/network/confinement.js";
+export type { NetworkPolicy, NetworkRule } from "./domain/network/policy.js";
+export type { NetworkMode } from "./domain/network/sprite-network.js";
+export type { SandboxMode } from "./domain/sandbox.js";
 export { readSpritesLocalEnv, type SpritesLocalEnv } from "./env.js";
-export type { ConfinementReport } from "./network/confinement.js";
-export type { NetworkPolicy, NetworkRule } from "./network/policy.js";
-export type { NetworkMode } from "./network/sprite-network.js";
-export type { SandboxMode } from "./sandbox.js";
 export {
   createSpritesLocal,
   DEFAULT_COLD_AFTER_MS,
@@ -11,4 +11,4 @@ export {
   DEFAULT_PROXY_PORT,
   type SpritesLocal,
   type SpritesLocalOptions,
-} from "./server.js";
+} from "./http/server.js";

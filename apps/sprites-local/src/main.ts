@@ -1,6 +1,6 @@
 import { createLogger } from "@vps-claude/logger";
 import { readSpritesLocalEnv } from "./env.js";
-import { createSpritesLocal } from "./server.js";
+import { createSpritesLocal } from "./http/server.js";
 
 const logger = createLogger({ name: "sprites-local" });
 

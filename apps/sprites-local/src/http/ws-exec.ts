@@ -1,23 +1,16 @@
 import type { IncomingMessage } from "node:http";
-import http from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
+import { ApiError } from "../domain/errors.js";
+import { type ExecParams, ExecSession, normalizeSignal, parseExecParams, StreamId } from "../domain/exec.js";
+import type { ManagedSprite } from "../domain/managed-sprite.js";
 import { bearerMatches } from "./auth.js";
 import type { AppContext } from "./context.js";
-import { ApiError } from "./errors.js";
-import { type ExecParams, ExecSession, normalizeSignal, parseExecParams, StreamId } from "./exec.js";
-import type { ManagedSprite } from "./managed-sprite.js";
+import { rejectUpgrade } from "./errors.js";
 
 const EXEC_PATH = /^\/v1\/sprites\/([^/]+)\/exec\/?$/;
 /** Stop reading the command's output while this much is queued for a slow client. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
-
-function reject(socket: Duplex, error: ApiError): void {
-  const body = JSON.stringify(error.toJSON());
-  socket.end(
-    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? "Error"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
 
 /** Handles `GET /v1/sprites/{name}/exec` upgrades; returns false when the request is not an exec upgrade. */
 export function handleExecUpgrade(
@@ -32,7 +25,7 @@ export function handleExecUpgrade(
     return false;
   }
   if (!bearerMatches(req.headers.authorization, ctx.token)) {
-    reject(
+    rejectUpgrade(
       socket,
       new ApiError("unauthorized", "missing or invalid API token (send Authorization: Bearer <token>)"),
     );
@@ -40,19 +33,22 @@ export function handleExecUpgrade(
   }
   const match = EXEC_PATH.exec(url.pathname);
   if (!match?.[1]) {
-    reject(socket, new ApiError("not_found", `no WebSocket endpoint at ${url.pathname}`));
+    rejectUpgrade(socket, new ApiError("not_found", `no WebSocket endpoint at ${url.pathname}`));
     return true;
   }
   const sprite = ctx.registry.find(decodeURIComponent(match[1]));
   if (!sprite) {
-    reject(socket, new ApiError("not_found", `sprite '${decodeURIComponent(match[1])}' not found`));
+    rejectUpgrade(socket, new ApiError("not_found", `sprite '${decodeURIComponent(match[1])}' not found`));
     return true;
   }
   let params: ExecParams;
   try {
     params = parseExecParams(url);
   } catch (error) {
-    reject(socket, error instanceof ApiError ? error : new ApiError("invalid_request", "bad exec request"));
+    rejectUpgrade(
+      socket,
+      error instanceof ApiError ? error : new ApiError("invalid_request", "bad exec request"),
+    );
     return true;
   }
   wss.handleUpgrade(req, socket, head, (ws) => void runExec(ctx, sprite, params, ws));

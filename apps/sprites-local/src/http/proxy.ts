@@ -1,9 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { ApiError } from "../domain/errors.js";
+import type { ManagedSprite } from "../domain/managed-sprite.js";
 import { bearerMatches } from "./auth.js";
 import type { AppContext } from "./context.js";
-import { ApiError } from "./errors.js";
-import type { ManagedSprite } from "./managed-sprite.js";
+import { apiErrorBody, apiErrorStatus, rejectUpgrade } from "./errors.js";
 
 /** Prefix of the path-based sprite URL: `http://127.0.0.1:<port>/proxy/<name>/…`. */
 export const PROXY_PREFIX = "/proxy/";
@@ -48,19 +49,12 @@ function sendJson(res: ServerResponse, error: ApiError): void {
     res.destroy();
     return;
   }
-  const body = JSON.stringify(error.toJSON());
-  res.writeHead(error.status, {
+  const body = JSON.stringify(apiErrorBody(error));
+  res.writeHead(apiErrorStatus(error), {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
   });
   res.end(body);
-}
-
-function rejectSocket(socket: Duplex, error: ApiError): void {
-  const body = JSON.stringify(error.toJSON());
-  socket.end(
-    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? "Error"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }
 
 async function waitForPort(sprite: ManagedSprite, port: number, timeoutMs: number): Promise<void> {
@@ -183,7 +177,7 @@ export async function proxyUpgrade(
   try {
     prepared = await prepare(ctx, target, req.headers.authorization);
   } catch (error) {
-    rejectSocket(socket, error instanceof ApiError ? error : new ApiError("internal_error", "proxy failed"));
+    rejectUpgrade(socket, error instanceof ApiError ? error : new ApiError("internal_error", "proxy failed"));
     return;
   }
   const { sprite, port, release } = prepared;
@@ -194,7 +188,7 @@ export async function proxyUpgrade(
     socket.destroy();
   };
   upstream.once("error", () => {
-    rejectSocket(
+    rejectUpgrade(
       socket,
       new ApiError("bad_gateway", `nothing answered on port ${port} in sprite '${sprite.name}'`),
     );

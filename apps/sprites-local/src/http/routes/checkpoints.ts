@@ -1,5 +1,10 @@
 import { Hono } from "hono";
-import { checkpointToJSON, createCheckpoint, findCheckpoint, restoreCheckpoint } from "../checkpoints.js";
+import {
+  checkpointToJSON,
+  createCheckpoint,
+  findCheckpoint,
+  restoreCheckpoint,
+} from "../../domain/checkpoints.js";
 import type { AppContext, AppEnv } from "../context.js";
 import { ndjsonResponse } from "../streaming.js";
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import type { ManagedSprite } from "../../domain/managed-sprite.js";
+import { parseResourcePolicyUpdate } from "../../domain/resources/policy.js";
 import type { AppContext, AppEnv } from "../context.js";
-import type { ManagedSprite } from "../managed-sprite.js";
-import { parseResourcePolicyUpdate } from "../resources/policy.js";
 import { readJsonObject } from "./sprites.js";
 
 function describe(sprite: ManagedSprite, pending?: string[]): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
+import { ApiError, FsError } from "../domain/errors.js";
 import { bearerMatches } from "./auth.js";
 import type { AppContext, AppEnv } from "./context.js";
-import { ApiError, FsError } from "./errors.js";
+import { apiErrorBody, apiErrorStatus, fsErrorBody, fsErrorStatus } from "./errors.js";
 import { checkpointRoutes } from "./routes/checkpoints.js";
 import { execHttpRoutes } from "./routes/exec.js";
 import { fsRoutes } from "./routes/fs.js";
@@ -56,24 +57,24 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 
   app.notFound((c) =>
     c.json(
-      new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toJSON(),
+      apiErrorBody(new ApiError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
       404,
     ),
   );
 
   app.onError((error, c) => {
     if (error instanceof ApiError) {
-      return c.json(error.toJSON(), error.status);
+      return c.json(apiErrorBody(error), apiErrorStatus(error));
     }
     if (error instanceof FsError) {
-      return c.json(error.toJSON(), error.status);
+      return c.json(fsErrorBody(error), fsErrorStatus(error));
     }
     ctx.logger.error(
       { err: error, method: c.req.method, path: new URL(c.req.url).pathname },
       "request failed",
     );
     return c.json(
-      new ApiError("internal_error", "internal error in sprites-local; see its log").toJSON(),
+      apiErrorBody(new ApiError("internal_error", "internal error in sprites-local; see its log")),
       500,
     );
   });

@@ -1,7 +1,11 @@
 import { Hono } from "hono";
+import { ApiError } from "../../domain/errors.js";
+import {
+  DEFAULT_NETWORK_POLICY,
+  PolicyValidationError,
+  parseNetworkPolicy,
+} from "../../domain/network/policy.js";
 import type { AppContext, AppEnv } from "../context.js";
-import { ApiError } from "../errors.js";
-import { DEFAULT_NETWORK_POLICY, PolicyValidationError, parseNetworkPolicy } from "../network/policy.js";
 
 /** `GET|POST /v1/sprites/{name}/policy/network`: egress rules by domain, applied by the proxy at once. */
 export function networkPolicyRoutes(ctx: AppContext): Hono<AppEnv> {

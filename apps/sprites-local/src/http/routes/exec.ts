@@ -1,9 +1,9 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { Hono } from "hono";
+import { ApiError } from "../../domain/errors.js";
+import { ExecSession, parseExecParams, StreamId } from "../../domain/exec.js";
 import type { AppEnv } from "../context.js";
-import { ApiError } from "../errors.js";
-import { ExecSession, parseExecParams, StreamId } from "../exec.js";
 
 /**
  * HTTP exec frames carry no length: the client treats every chunk it reads as one frame, and fetch

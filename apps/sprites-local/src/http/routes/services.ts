@@ -1,10 +1,10 @@
 import { Hono } from "hono";
+import { ApiError } from "../../domain/errors.js";
+import { normalizeSignal } from "../../domain/exec.js";
+import type { ManagedSprite } from "../../domain/managed-sprite.js";
+import type { ServiceEvent, ServiceRuntime } from "../../domain/services.js";
+import type { ServiceDefinition } from "../../domain/store.js";
 import type { AppEnv } from "../context.js";
-import { ApiError } from "../errors.js";
-import { normalizeSignal } from "../exec.js";
-import type { ManagedSprite } from "../managed-sprite.js";
-import type { ServiceEvent, ServiceRuntime } from "../services.js";
-import type { ServiceDefinition } from "../store.js";
 import { ndjsonResponse, parseDuration, type SendLine, sleep } from "../streaming.js";
 import { readJsonObject } from "./sprites.js";
 

@@ -1,8 +1,8 @@
 import type { Logger } from "@vps-claude/logger";
-import type { ManagedSprite } from "./managed-sprite.js";
-import type { ConfinementReport } from "./network/confinement.js";
-import type { SpriteRegistry } from "./registry.js";
-import type { SpriteStore } from "./store.js";
+import type { ManagedSprite } from "../domain/managed-sprite.js";
+import type { ConfinementReport } from "../domain/network/confinement.js";
+import type { SpriteRegistry } from "../domain/registry.js";
+import type { SpriteStore } from "../domain/store.js";
 
 export interface AppContext {
   token: string;

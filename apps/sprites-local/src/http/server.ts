@@ -4,16 +4,20 @@ import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import { createLogger, type Logger } from "@vps-claude/logger";
 import { WebSocketServer } from "ws";
+import { type ConfinementReport, confinementReport, logNetworkMode } from "../domain/network/confinement.js";
+import { createHostResolver } from "../domain/network/egress-proxy.js";
+import { detectNetwork, NetworkHost, type NetworkMode } from "../domain/network/sprite-network.js";
+import { SpriteRegistry } from "../domain/registry.js";
+import {
+  type ResourceEnforcement,
+  ResourceHost,
+  type ResourceHostOptions,
+} from "../domain/resources/host.js";
+import { detectSandbox, logSandboxMode, Sandbox, type SandboxMode } from "../domain/sandbox.js";
+import { SpriteStore } from "../domain/store.js";
 import { createApp } from "./app.js";
 import type { AppContext } from "./context.js";
-import { type ConfinementReport, confinementReport, logNetworkMode } from "./network/confinement.js";
-import { createHostResolver } from "./network/egress-proxy.js";
-import { detectNetwork, NetworkHost, type NetworkMode } from "./network/sprite-network.js";
 import { matchProxy, PROXY_PREFIX, proxyHttp, proxyUpgrade } from "./proxy.js";
-import { SpriteRegistry } from "./registry.js";
-import { type ResourceEnforcement, ResourceHost, type ResourceHostOptions } from "./resources/host.js";
-import { detectSandbox, logSandboxMode, Sandbox, type SandboxMode } from "./sandbox.js";
-import { SpriteStore } from "./store.js";
 import { handleExecUpgrade } from "./ws-exec.js";
 
 export interface SpritesLocalOptions {

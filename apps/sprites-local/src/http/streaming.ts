@@ -1,5 +1,5 @@
-import { ApiError } from "./errors.js";
-import type { ManagedSprite } from "./managed-sprite.js";
+import { ApiError } from "../domain/errors.js";
+import type { ManagedSprite } from "../domain/managed-sprite.js";
 
 const encoder = new TextEncoder();
 

@@ -1,10 +1,16 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { FsError } from "../../domain/errors.js";
+import {
+  MAX_FS_PAYLOAD,
+  parseMode,
+  readFileStream,
+  resolveSpritePath,
+  runFsOperation,
+} from "../../domain/fs-api.js";
+import type { ManagedSprite } from "../../domain/managed-sprite.js";
+import { formatBytes } from "../../domain/resources/policy.js";
 import type { AppEnv } from "../context.js";
-import { FsError } from "../errors.js";
-import { MAX_FS_PAYLOAD, parseMode, readFileStream, resolveSpritePath, runFsOperation } from "../fs-api.js";
-import type { ManagedSprite } from "../managed-sprite.js";
-import { formatBytes } from "../resources/policy.js";
 
 function truthy(value: unknown): boolean {
   return value === true || value === "true" || value === "1";

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { ApiError } from "../../domain/errors.js";
+import type { ManagedSprite } from "../../domain/managed-sprite.js";
+import type { SpriteRecord, UrlAuth } from "../../domain/store.js";
 import type { AppContext, AppEnv } from "../context.js";
-import { ApiError } from "../errors.js";
-import type { ManagedSprite } from "../managed-sprite.js";
-import type { SpriteRecord, UrlAuth } from "../store.js";
 
 const DEFAULT_CONFIG: SpriteRecord["config"] = { ramMb: 8192, cpus: 8, region: "local", storageGb: 100 };
 const MAX_PAGE = 50;
