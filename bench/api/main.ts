@@ -1,13 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
-import { createRedis, waitForRedis } from "@vps-claude/redis";
+import { startPlatform } from "@vps-claude/testing/platform";
 import { CleanupStack } from "../lib/cleanup";
 import { log, requireEnv } from "../lib/env";
 import { type LoadReport, measure } from "../lib/load";
-import { createScratchDatabase } from "../lib/postgres";
-import { deleteKeysWithPrefix } from "../lib/redis";
 import { seedBoxes } from "./seed-boxes";
-import { signUp, startApiServer, startBareServer } from "./servers";
+import { signUp, startBareServer } from "./servers";
 
 const BOXES = 1_000;
 const WARMUP_REQUESTS = 300;
@@ -71,20 +68,15 @@ async function main() {
   const interrupt = new AbortController();
   cleanup.onSignals(interrupt);
   try {
-    const database = await createScratchDatabase(adminUrl, "bench");
-    cleanup.push(`drop database ${database.name}`, database.drop);
-    log(`database ${database.name} created and migrated`);
-
-    const queuePrefix = `bench-${randomBytes(4).toString("hex")}`;
-    const redis = createRedis(redisUrl, "producer");
-    cleanup.push(`delete Redis keys ${queuePrefix}:*`, async () => {
-      const deleted = await deleteKeysWithPrefix(redis, queuePrefix);
-      log(`deleted ${deleted} Redis keys under ${queuePrefix}:`);
-      redis.disconnect();
+    // The production app (createApp + createServerDeps) on its own scratch database and queue prefix; no workers.
+    const api = await startPlatform({
+      adminUrl,
+      redisUrl,
+      label: "bench_api",
+      logDestination: process.stderr,
+      // Not production: its secure cookies would not be sent back over plain http to 127.0.0.1.
+      env: { NODE_ENV: "development" },
     });
-    await waitForRedis(redis);
-
-    const api = await startApiServer({ databaseUrl: database.url, redisUrl, queuePrefix });
     cleanup.push("stop API server", api.close);
     log(`API server on ${api.url}`);
 

@@ -1,9 +1,9 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { type LoopbackServer, listenOnLoopback } from "@vps-claude/testing/platform";
 import { Hono } from "hono";
 import { Webhook, WebhookVerificationError } from "svix";
 import { log } from "../lib/env";
 import { type OpenLoopReport, type PreparedRequest, runOpenLoop } from "../lib/open-loop";
-import { listenOnLoopback, type RunningServer } from "../lib/serve";
 import { type LatencySummary, summarizeLatencies } from "../lib/stats";
 
 export const WEBHOOK_PATH = "/webhooks/inbound-email";
@@ -12,7 +12,7 @@ export const WEBHOOK_PATH = "/webhooks/inbound-email";
  * The floor: a Hono route on Node's HTTP server that does only what no webhook receiver can skip,
  * reading the raw body and checking its Svix signature with the same `svix` package, then 200.
  */
-export function startBareWebhookServer(secret: string): Promise<RunningServer> {
+export function startBareWebhookServer(secret: string): Promise<LoopbackServer> {
   const app = new Hono();
   app.post(WEBHOOK_PATH, async (c) => {
     const raw = await c.req.text();

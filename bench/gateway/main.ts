@@ -1,22 +1,13 @@
 import { fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { getBoxToken } from "@vps-claude/api";
 import { modelRequest } from "@vps-claude/db";
-import { createLogger } from "@vps-claude/logger";
-import { createRedis, waitForRedis } from "@vps-claude/redis";
-import { generateEncryptionKey } from "@vps-claude/shared";
+import { startPlatform } from "@vps-claude/testing/platform";
 import { count } from "drizzle-orm";
-import { createApp } from "../../apps/server/src/app";
-import { loadConfig } from "../../apps/server/src/config";
-import { createServerDeps } from "../../apps/server/src/deps";
 import { signUp } from "../api/servers";
 import { CleanupStack } from "../lib/cleanup";
 import { log, requireEnv } from "../lib/env";
-import { createScratchDatabase } from "../lib/postgres";
-import { deleteKeysWithPrefix } from "../lib/redis";
-import { listenOnLoopback } from "../lib/serve";
 import { measureSse, type SseLoadReport } from "./sse-load";
 
 const WARMUP_REQUESTS = 500;
@@ -77,42 +68,27 @@ async function main() {
   const interrupt = new AbortController();
   cleanup.onSignals(interrupt);
   try {
-    const database = await createScratchDatabase(adminUrl, "bench");
-    cleanup.push(`drop database ${database.name}`, database.drop);
-    log(`database ${database.name} created and migrated`);
-    const queuePrefix = `bench-${randomBytes(4).toString("hex")}`;
-    const redis = createRedis(redisUrl, "producer");
-    cleanup.push(`delete Redis keys ${queuePrefix}:*`, async () => {
-      await deleteKeysWithPrefix(redis, queuePrefix);
-      redis.disconnect();
-    });
-    await waitForRedis(redis);
-
     const fakeApi = await startFakeApiProcess();
     cleanup.push("stop the fake Messages API", fakeApi.close);
     log(`fake Messages API on ${fakeApi.url} (own process)`);
 
-    const config = loadConfig({
-      NODE_ENV: "development",
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: queuePrefix,
-      BETTER_AUTH_SECRET: randomBytes(32).toString("base64url"),
-      ENCRYPTION_KEY: generateEncryptionKey(),
-      PUBLIC_URL: "http://localhost:33001",
-      AUTH_RATE_LIMIT: "off",
-      LOG_LEVEL: "silent",
-      ANTHROPIC_BASE_URL: fakeApi.url,
-      ANTHROPIC_API_KEY: "sk-ant-bench-platform-key",
+    const api = await startPlatform({
+      adminUrl,
+      redisUrl,
+      label: "bench_gateway",
+      logDestination: process.stderr,
+      env: {
+        NODE_ENV: "development",
+        ANTHROPIC_BASE_URL: fakeApi.url,
+        ANTHROPIC_API_KEY: "sk-ant-bench-platform-key",
+      },
     });
-    const deps = createServerDeps(config, createLogger({ name: "bench-gateway", level: "silent" }));
-    cleanup.push("close server deps", () => deps.close());
-    const api = await listenOnLoopback(createApp({ deps, redis, edge: config }).fetch);
     cleanup.push("stop API server", api.close);
     log(`API server on ${api.url}`);
+    const { deps } = api;
 
-    const publicUrl = config.PUBLIC_URL;
-    const { cookie } = await signUp({ url: api.url, publicUrl });
+    const { publicUrl } = api;
+    const { cookie } = await signUp(api);
     const created = await fetch(`${api.url}/rpc/box`, {
       method: "POST",
       headers: { cookie, origin: publicUrl, "content-type": "application/json" },

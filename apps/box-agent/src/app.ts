@@ -1,3 +1,4 @@
+import type { BoxAgentHealth } from "@vps-claude/contract/box-agent";
 import type { Logger } from "@vps-claude/logger";
 import { Hono } from "hono";
 import { type AgentRunner, type RunRequest, ShuttingDownError } from "./agent/runner";
@@ -25,7 +26,7 @@ export interface BoxAgentAppDeps {
 
 const OPEN_PATHS = new Set(["/health"]);
 
-/** The box-agent HTTP API; `main.ts` serves it and tests call it directly. */
+/** The box-agent HTTP API, served from `boxAgentContract`; {@link createBoxAgent} composes it with its parts. */
 export function createBoxAgentApp(deps: BoxAgentAppDeps): Hono {
   const app = new Hono();
   const runWithSession = (request: RunRequest) => deps.runner.runWithSession(request);
@@ -38,13 +39,14 @@ export function createBoxAgentApp(deps: BoxAgentAppDeps): Hono {
       boxId: deps.boxId,
       version: deps.version,
       uptime: Math.round((Date.now() - deps.startedAt) / 1000),
-    }),
+    } satisfies BoxAgentHealth),
   );
 
-  app.route("/sessions", sessionRoutes({ store: deps.store, runWithSession }));
-  app.route("/cron", cronRoutes({ runWithSession }));
+  // The route files spell the contract's full paths, so each is mounted at the root.
+  app.route("/", sessionRoutes({ store: deps.store, runWithSession }));
+  app.route("/", cronRoutes({ runWithSession }));
   app.route(
-    "/email",
+    "/",
     emailRoutes({ inbox: deps.inbox, runner: deps.runner, boxApi: deps.boxApi, logger: deps.logger }),
   );
 

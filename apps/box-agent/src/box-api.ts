@@ -1,75 +1,27 @@
-import { z } from "zod";
+import { createORPCClient, ORPCError } from "@orpc/client";
+import type { ContractRouterClient } from "@orpc/contract";
+import type { JsonifiedClient } from "@orpc/openapi-client";
+import { OpenAPILink } from "@orpc/openapi-client/fetch";
+import {
+  type BoxInputs,
+  type BoxOutputs,
+  boxContract,
+  errorAnswerSchema,
+  type JsonOf,
+} from "@vps-claude/contract";
 
-/** How box-agent talks to the platform's `/box/*` API, authenticated with the box token. */
+/** How box-agent talks to the platform's `/box/*` API, authenticated with the box token; typed from `boxContract`. */
 
-const stdioServerSchema = z.object({
-  type: z.literal("stdio"),
-  command: z.string().min(1),
-  args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
-});
+type BoxApi = JsonifiedClient<ContractRouterClient<typeof boxContract>>;
 
-const remoteServerSchema = z.object({
-  type: z.enum(["http", "sse"]),
-  url: z.url(),
-  headers: z.record(z.string(), z.string()).default({}),
-});
-
-export const mcpServerConfigSchema = z.discriminatedUnion("type", [stdioServerSchema, remoteServerSchema]);
-export type McpServerConfig = z.infer<typeof mcpServerConfigSchema>;
-
-/** MCP server names become part of tool names (`mcp__<name>__<tool>`), so they stay simple. */
-const mcpServerNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-' only");
-
-export const agentConfigSchema = z.object({
-  triggerType: z.enum(["email", "cron", "session"]),
-  model: z.string().min(1),
-  systemPrompt: z.string(),
-  mcpServers: z.record(mcpServerNameSchema, mcpServerConfigSchema).default({}),
-});
-export type AgentConfig = z.infer<typeof agentConfigSchema>;
-
-export const cronjobSchema = z.object({
-  id: z.string(),
-  boxId: z.string(),
-  name: z.string(),
-  schedule: z.string(),
-  prompt: z.string(),
-  timezone: z.string().nullish(),
-  enabled: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type Cronjob = z.infer<typeof cronjobSchema>;
-
-export interface CronjobInput {
-  name: string;
-  schedule: string;
-  prompt: string;
-  timezone?: string;
-  enabled?: boolean;
-}
-
-export type CronjobPatch = Partial<CronjobInput>;
-
-/** `POST /box/email/send`: the body is Markdown; the platform renders it and threads replies. */
-export interface SendEmailInput {
-  to: string[];
-  cc?: string[];
-  /** Optional only with `replyToEmailId`: the platform then uses "Re: <parent subject>". */
-  subject?: string;
-  body: string;
-  replyToEmailId?: string;
-}
-
-export const queuedEmailSchema = z.object({
-  id: z.string(),
-  status: z.string(),
-  messageId: z.string(),
-  threadId: z.string(),
-  subject: z.string(),
-});
-export type QueuedEmail = z.infer<typeof queuedEmailSchema>;
+export type AgentConfig = JsonOf<BoxOutputs["agentConfig"]["get"]>;
+export type McpServerConfig = AgentConfig["mcpServers"][string];
+export type TriggerType = BoxInputs["agentConfig"]["get"]["triggerType"];
+export type Cronjob = JsonOf<BoxOutputs["cronjob"]["create"]>;
+export type CronjobInput = BoxInputs["cronjob"]["create"];
+export type CronjobPatch = Omit<BoxInputs["cronjob"]["update"], "id">;
+export type SendEmailInput = BoxInputs["email"]["send"];
+export type QueuedEmail = BoxOutputs["email"]["send"];
 
 /** A platform answer handed on as it came, for the routes that proxy to the platform. */
 export interface PlatformAnswer {
@@ -90,7 +42,9 @@ export class BoxApiError extends Error {
   }
 }
 
-const errorBodySchema = z.object({ code: z.string().optional(), message: z.string() });
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 export interface BoxApiClientOptions {
   serverUrl: string;
@@ -99,121 +53,142 @@ export interface BoxApiClientOptions {
   timeoutMs?: number;
 }
 
-export type TriggerType = AgentConfig["triggerType"];
-
 export class BoxApiClient {
   private readonly serverUrl: string;
   private readonly boxSecret: string;
   private readonly timeoutMs: number;
+  private readonly api: BoxApi;
 
   constructor(options: BoxApiClientOptions) {
     this.serverUrl = options.serverUrl.replace(/\/+$/, "");
     this.boxSecret = options.boxSecret;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.api = createORPCClient(
+      new OpenAPILink(boxContract, {
+        url: `${this.serverUrl}/box`,
+        headers: { "x-box-secret": this.boxSecret, accept: "application/json" },
+        fetch: async (request) => {
+          const response = await this.fetch(request);
+          // A redirect is not an answer: never followed, and not passed off as a success either.
+          if (response.status >= 300 && response.status < 400) {
+            const what = `${request.method} ${new URL(request.url).pathname}`;
+            throw new BoxApiError(`the platform answered ${what} with HTTP ${response.status}`, {
+              status: response.status,
+              code: `HTTP_${response.status}`,
+            });
+          }
+          return response;
+        },
+        // The platform's refusals are `{ code, message }` (oRPC routes add `status` and `defined`; Hono's not).
+        customErrorResponseBodyDecoder: (body, response) => {
+          const parsed = errorAnswerSchema.safeParse(body);
+          return new ORPCError(parsed.data?.code ?? `HTTP_${response.status}`, {
+            status: response.status,
+            message: parsed.data?.message ?? "",
+          });
+        },
+      }),
+    );
   }
 
   getAgentConfig(triggerType: TriggerType): Promise<AgentConfig> {
-    return this.request(
-      "GET",
-      `/box/agent-config?triggerType=${encodeURIComponent(triggerType)}`,
-      undefined,
-      agentConfigSchema,
-    );
+    return this.request("GET /box/agent-config", () => this.api.agentConfig.get({ triggerType }));
   }
 
-  async listCronjobs(): Promise<Cronjob[]> {
-    const body = await this.request(
-      "GET",
-      "/box/cronjobs",
-      undefined,
-      z.union([z.array(cronjobSchema), z.object({ cronjobs: z.array(cronjobSchema) })]),
-    );
-    return Array.isArray(body) ? body : body.cronjobs;
+  listCronjobs(): Promise<Cronjob[]> {
+    return this.request("GET /box/cronjobs", () => this.api.cronjob.list());
   }
 
   createCronjob(input: CronjobInput): Promise<Cronjob> {
-    return this.request("POST", "/box/cronjobs", input, cronjobSchema);
+    return this.request("POST /box/cronjobs", () => this.api.cronjob.create(input));
   }
 
   updateCronjob(id: string, patch: CronjobPatch): Promise<Cronjob> {
-    return this.request("PUT", `/box/cronjobs/${encodeURIComponent(id)}`, patch, cronjobSchema);
+    return this.request(`PUT /box/cronjobs/${encodeURIComponent(id)}`, () =>
+      this.api.cronjob.update({ ...patch, id }),
+    );
   }
 
   async deleteCronjob(id: string): Promise<void> {
-    await this.request("DELETE", `/box/cronjobs/${encodeURIComponent(id)}`, undefined, z.unknown());
+    await this.request(`DELETE /box/cronjobs/${encodeURIComponent(id)}`, () =>
+      this.api.cronjob.delete({ id }),
+    );
   }
 
   toggleCronjob(id: string): Promise<Cronjob> {
-    return this.request("POST", `/box/cronjobs/${encodeURIComponent(id)}/toggle`, undefined, cronjobSchema);
+    return this.request(`POST /box/cronjobs/${encodeURIComponent(id)}/toggle`, () =>
+      this.api.cronjob.toggle({ id }),
+    );
   }
 
   sendEmail(input: SendEmailInput): Promise<QueuedEmail> {
-    return this.request("POST", "/box/email/send", input, queuedEmailSchema);
+    return this.request("POST /box/email/send", () => this.api.email.send(input));
   }
 
   /** Calls the platform and returns its answer whatever the status; throws only when it cannot be reached. */
   async forward(method: string, path: string, body: unknown): Promise<PlatformAnswer> {
-    const { response, text } = await this.call(method, path, body);
+    const request = new Request(`${this.serverUrl}${path}`, {
+      method,
+      headers: {
+        "x-box-secret": this.boxSecret,
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const response = await this.fetch(request);
+    const text = await this.read(response, request);
     return { status: response.status, contentType: response.headers.get("content-type") ?? undefined, text };
   }
 
-  private async call(
-    method: string,
-    path: string,
-    body: unknown,
-  ): Promise<{ response: Response; text: string }> {
-    const what = `${method} ${path.split("?")[0]}`;
+  /** Every call: bounded in time, never following a redirect, and "unreachable" said the same way. */
+  private async fetch(request: Request): Promise<Response> {
     try {
-      const response = await fetch(`${this.serverUrl}${path}`, {
-        method,
-        headers: {
-          "x-box-secret": this.boxSecret,
-          accept: "application/json",
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { response, text: await response.text() };
+      return await fetch(request, { redirect: "manual", signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : String(error);
-      throw new BoxApiError(`could not reach the platform at ${this.serverUrl} (${what}): ${reason}`, {
-        code: "UNREACHABLE",
-        cause: error,
-      });
+      throw this.unreachable(request, error);
     }
   }
 
-  private async request<T>(method: string, path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
-    const what = `${method} ${path.split("?")[0]}`;
-    const { response, text } = await this.call(method, path, body);
-    let json: unknown;
-    if (text !== "") {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
+  private async read(response: Response, request: Request): Promise<string> {
+    try {
+      return await response.text();
+    } catch (error) {
+      throw this.unreachable(request, error);
+    }
+  }
+
+  private unreachable(request: Request, error: unknown): BoxApiError {
+    const what = `${request.method} ${new URL(request.url).pathname}`;
+    const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : String(error);
+    return new BoxApiError(`could not reach the platform at ${this.serverUrl} (${what}): ${reason}`, {
+      code: "UNREACHABLE",
+      cause: error,
+    });
+  }
+
+  /** The platform's refusal keeps its status, code and message; anything else names the call. */
+  private async request<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof BoxApiError) {
+        throw error;
       }
-    }
-
-    if (!response.ok) {
-      const parsed = errorBodySchema.safeParse(json);
-      const message = parsed.success
-        ? parsed.data.message
-        : `the platform answered ${what} with HTTP ${response.status}`;
-      throw new BoxApiError(message, {
-        status: response.status,
-        code: parsed.success && parsed.data.code !== undefined ? parsed.data.code : `HTTP_${response.status}`,
-      });
-    }
-
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
+      if (error instanceof ORPCError) {
+        throw new BoxApiError(error.message || `the platform answered ${what} with HTTP ${error.status}`, {
+          status: error.status,
+          code: error.code,
+          cause: error,
+        });
+      }
       throw new BoxApiError(
-        `the platform's answer to ${what} is not what box-agent expects: ${z.prettifyError(parsed.error)}`,
-        { status: response.status, code: "BAD_RESPONSE" },
+        `the platform's answer to ${what} is not what box-agent expects: ${describe(error)}`,
+        {
+          code: "BAD_RESPONSE",
+          cause: error,
+        },
       );
     }
-    return parsed.data;
   }
 }

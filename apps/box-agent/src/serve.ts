@@ -1,13 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { serve } from "@hono/node-server";
 import { createLogger, type Logger } from "@vps-claude/logger";
 import type { McpCommand } from "./agent/claude-options";
-import { AgentRunner } from "./agent/runner";
-import { createBoxAgentApp } from "./app";
-import { BoxApiClient } from "./box-api";
+import { createBoxAgent } from "./box-agent";
 import { type BoxAgentConfig, loadConfig } from "./config";
-import { Inbox } from "./email/inbox";
-import { SessionStore } from "./session-store";
 import { VERSION } from "./version";
 
 export interface RunningDaemon {
@@ -23,27 +18,7 @@ export async function runDaemon(options: {
 }): Promise<RunningDaemon> {
   const logger = options.logger ?? createLogger({ name: "box-agent" });
   const config = options.config ?? loadConfig();
-  mkdirSync(config.paths.dataDir, { recursive: true, mode: 0o700 });
-
-  const store = SessionStore.open(config.paths.database);
-  const interrupted = store.failInterruptedRuns();
-  if (interrupted > 0) {
-    logger.warn({ runs: interrupted }, "marked runs cut off by the last shutdown as failed");
-  }
-
-  const boxApi = new BoxApiClient({ serverUrl: config.serverUrl, boxSecret: config.boxSecret });
-  const runner = new AgentRunner({ config, store, boxApi, logger, mcpCommand: options.mcpCommand });
-  const app = createBoxAgentApp({
-    boxId: config.boxId,
-    boxSecret: config.boxSecret,
-    version: VERSION,
-    startedAt: Date.now(),
-    store,
-    runner,
-    inbox: new Inbox(config.paths.inboxDir),
-    boxApi,
-    logger,
-  });
+  const { app, runner, store } = createBoxAgent({ config, mcpCommand: options.mcpCommand, logger });
 
   let closing: Promise<void> | undefined;
   const server = serve({

@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { ContextType } from "@vps-claude/contract/box-agent";
 import type BetterSqlite3 from "better-sqlite3";
 import { loadBetterSqlite3 } from "./externals";
 
-export const CONTEXT_TYPES = ["session", "cron", "email"] as const;
-export type ContextType = (typeof CONTEXT_TYPES)[number];
+export { CONTEXT_TYPES, type ContextType } from "@vps-claude/contract/box-agent";
 
 export type RunStatus = "running" | "completed" | "failed";
 

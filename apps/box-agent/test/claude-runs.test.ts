@@ -1,11 +1,6 @@
 import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type AnthropicConversation,
-  type AnthropicReply,
-  anthropicReply,
-  type FakeAnthropic,
-} from "@vps-claude/testing";
+import { anthropicReply, type FakeAnthropic, scriptedClaude } from "@vps-claude/testing";
 import { describe, expect, it, vi } from "vitest";
 import type { McpCommand } from "../src/agent/claude-options";
 import type { RunOutcome } from "../src/agent/runner";
@@ -18,41 +13,33 @@ import { type TestBox, useClaudeBox } from "./harness";
  * The real Agent SDK and Claude Code CLI, against a scripted fake Messages API and a fake platform.
  * The fake model decides from the latest prompt's keyword, and answers tool results by quoting them.
  */
-function script(conversation: AnthropicConversation): AnthropicReply {
-  const pending = conversation.pendingToolResults();
-  if (pending.length > 0) {
-    return pending
-      .map((result) => `${result.toolName} ${result.isError ? "failed" : "answered"}: ${result.text}`)
-      .join("\n");
-  }
-  const prompt = conversation.lastUserText() ?? "";
-  if (prompt.includes("SCHEDULE")) {
-    return anthropicReply.toolUse(
-      qualifiedToolName("cronjob_create"),
-      {
-        name: "Morning digest",
-        schedule: "0 9 * * *",
-        prompt: "Summarize the news",
-        timezone: "Europe/Paris",
-      },
-      "Scheduling it.",
-    );
-  }
-  if (prompt.includes("EMAIL")) {
-    return anthropicReply.toolUse(qualifiedToolName("email_send"), {
-      to: "friend@example.com",
-      subject: "Hi",
-      body: "Hello **there**",
-    });
-  }
-  if (prompt.includes("EXTRA")) {
-    return anthropicReply.toolUse("mcp__extra__cronjob_list", {});
-  }
-  if (prompt.includes("FAIL")) {
-    return anthropicReply.error(529, "the fake API is overloaded");
-  }
-  return `You said: ${prompt}`;
-}
+const script = scriptedClaude({
+  rules: [
+    {
+      when: "SCHEDULE",
+      reply: anthropicReply.toolUse(
+        qualifiedToolName("cronjob_create"),
+        {
+          name: "Morning digest",
+          schedule: "0 9 * * *",
+          prompt: "Summarize the news",
+          timezone: "Europe/Paris",
+        },
+        "Scheduling it.",
+      ),
+    },
+    {
+      when: "EMAIL",
+      reply: anthropicReply.toolUse(qualifiedToolName("email_send"), {
+        to: "friend@example.com",
+        subject: "Hi",
+        body: "Hello **there**",
+      }),
+    },
+    { when: "EXTRA", reply: anthropicReply.toolUse("mcp__extra__cronjob_list", {}) },
+    { when: "FAIL", reply: anthropicReply.error(529, "the fake API is overloaded") },
+  ],
+});
 
 /** Pids of live processes whose working directory is `dir` (Linux /proc). */
 function processesWorkingIn(dir: string): number[] {

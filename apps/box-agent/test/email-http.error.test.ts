@@ -3,12 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@vps-claude/logger";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AgentRunner } from "../src/agent/runner";
-import { createBoxAgentApp } from "../src/app";
-import { BoxApiClient } from "../src/box-api";
+import type { AgentRunner } from "../src/agent/runner";
+import { type BoxAgent, createBoxAgent } from "../src/box-agent";
 import { type BoxAgentConfig, loadConfig } from "../src/config";
-import { Inbox } from "../src/email/inbox";
-import { SessionStore } from "../src/session-store";
+import type { SessionStore } from "../src/session-store";
 import { inboundEmail } from "./emails";
 import { type FakePlatform, startFakePlatform } from "./fake-platform";
 
@@ -19,7 +17,7 @@ let platform: FakePlatform;
 let config: BoxAgentConfig;
 let store: SessionStore;
 let runner: AgentRunner;
-let app: ReturnType<typeof createBoxAgentApp>;
+let app: BoxAgent["app"];
 
 function buildApp(serverUrl: string): void {
   config = loadConfig({
@@ -28,27 +26,15 @@ function buildApp(serverUrl: string): void {
     BOX_SECRET: platform.boxSecret,
     SERVER_URL: serverUrl,
   });
-  store = SessionStore.open(config.paths.database);
-  const logger = createLogger({ name: "box-agent-test", level: "silent" });
-  const boxApi = new BoxApiClient({ serverUrl: config.serverUrl, boxSecret: config.boxSecret });
-  runner = new AgentRunner({
+  const agent = createBoxAgent({
     config,
-    store,
-    logger,
-    boxApi,
     mcpCommand: { command: process.execPath, args: [] },
-  });
-  app = createBoxAgentApp({
-    boxId: config.boxId,
-    boxSecret: config.boxSecret,
+    logger: createLogger({ name: "box-agent-test", level: "silent" }),
     version: "test",
-    startedAt: Date.now(),
-    store,
-    runner,
-    inbox: new Inbox(config.paths.inboxDir),
-    boxApi,
-    logger,
   });
+  store = agent.store;
+  runner = agent.runner;
+  app = agent.app;
 }
 
 beforeEach(async () => {

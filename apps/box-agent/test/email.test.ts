@@ -1,14 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join, relative } from "node:path";
-import {
-  type AnthropicConversation,
-  type AnthropicReply,
-  anthropicReply,
-  type FakeAnthropic,
-} from "@vps-claude/testing";
+import type { InboundEmail } from "@vps-claude/contract/box-agent";
+import { anthropicReply, type FakeAnthropic, scriptedClaude } from "@vps-claude/testing";
 import { describe, expect, it, vi } from "vitest";
-import type { InboundEmail } from "../src/email/inbound-email";
 import { qualifiedToolName } from "../src/mcp/tool-names";
 import { inboundEmail } from "./emails";
 import type { FakePlatform } from "./fake-platform";
@@ -22,27 +17,24 @@ import { type TestBox, useClaudeBox } from "./harness";
 const EMAIL_ID_IN_PROMPT = /<untrusted_email id="([a-z0-9_]+)">/;
 
 /** The fake model acts on keywords in the email's body and quotes tool results back. */
-function script(conversation: AnthropicConversation): AnthropicReply {
-  const pending = conversation.pendingToolResults();
-  if (pending.length > 0) {
-    return pending
-      .map((result) => `${result.toolName} ${result.isError ? "failed" : "answered"}: ${result.text}`)
-      .join("\n");
-  }
-  const prompt = conversation.lastUserText() ?? "";
-  const id = EMAIL_ID_IN_PROMPT.exec(prompt)?.[1];
-  if (id !== undefined && prompt.includes("PLEASE REPLY")) {
-    return anthropicReply.toolUse(qualifiedToolName("email_send"), {
-      to: "alice@example.com",
-      body: "Thanks, **noted**.",
-      replyToEmailId: id,
-    });
-  }
-  if (id !== undefined && prompt.includes("READ IT AGAIN")) {
-    return anthropicReply.toolUse(qualifiedToolName("email_read"), { id });
-  }
-  return `Noted email ${id ?? "(none)"}`;
-}
+const script = scriptedClaude({
+  rules: [
+    {
+      when: [EMAIL_ID_IN_PROMPT, "PLEASE REPLY"],
+      reply: ({ match }) =>
+        anthropicReply.toolUse(qualifiedToolName("email_send"), {
+          to: "alice@example.com",
+          body: "Thanks, **noted**.",
+          replyToEmailId: match?.[1],
+        }),
+    },
+    {
+      when: [EMAIL_ID_IN_PROMPT, "READ IT AGAIN"],
+      reply: ({ match }) => anthropicReply.toolUse(qualifiedToolName("email_read"), { id: match?.[1] }),
+    },
+  ],
+  otherwise: ({ prompt }) => `Noted email ${EMAIL_ID_IN_PROMPT.exec(prompt)?.[1] ?? "(none)"}`,
+});
 
 interface ListedRun {
   status: string;

@@ -1,4 +1,4 @@
-import type { InboundEmail } from "../src/email/inbound-email";
+import type { InboundEmail } from "@vps-claude/contract/box-agent";
 
 let counter = 0;
 

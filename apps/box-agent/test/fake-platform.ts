@@ -1,10 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { OpenAPIHandler } from "@orpc/openapi/fetch";
+import { implement, ORPCError, onError, ValidationError } from "@orpc/server";
+import {
+  agentConfigSchema,
+  type BoxOutputs,
+  boxContract,
+  errorAnswerSchema,
+  type sendEmailInput,
+} from "@vps-claude/contract";
+import type { z } from "zod";
 
 /**
- * A stand-in for the platform server's box-facing API (`/box/agent-config`, `/box/cronjobs`,
- * `/box/email/send`), speaking its HTTP contract: X-Box-Secret auth, JSON bodies, `{ code, message }` errors.
+ * A stand-in for the platform server's box-facing API: it `implement`s `boxContract` (so the type
+ * checker keeps it honest) and is served by oRPC's OpenAPIHandler behind X-Box-Secret auth, answering
+ * refusals as `{ code, status, message }` like the platform.
  */
 
 export interface PlatformRequest {
@@ -15,17 +26,7 @@ export interface PlatformRequest {
   body: unknown;
 }
 
-export interface PlatformCronjob {
-  id: string;
-  boxId: string;
-  name: string;
-  schedule: string;
-  prompt: string;
-  timezone: string | null;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export type PlatformCronjob = BoxOutputs["cronjob"]["create"];
 
 export type AgentConfigAnswer = { status: number; body: unknown };
 
@@ -36,18 +37,11 @@ export interface PlatformKnownEmail {
   subject: string;
 }
 
+type SendEmailRequest = z.output<typeof sendEmailInput>;
+
 /** What `POST /box/email/send` queued. */
-export interface PlatformQueuedEmail {
-  id: string;
-  status: "queued";
-  messageId: string;
-  threadId: string;
-  subject: string;
-  to: string[];
-  cc: string[];
-  body: string;
-  replyToEmailId: string | null;
-}
+export type PlatformQueuedEmail = BoxOutputs["email"]["send"] &
+  Pick<SendEmailRequest, "to" | "body"> & { cc: string[]; replyToEmailId: string | null };
 
 export interface FakePlatform {
   url: string;
@@ -78,25 +72,36 @@ export function defaultAgentConfig(triggerType: string): AgentConfigAnswer {
   };
 }
 
-function send(res: ServerResponse, status: number, body?: unknown): void {
-  if (body === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+interface FakeContext {
+  request: PlatformRequest;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A refusal the test scripted, in the platform's `{ code, message }` shape. */
+function scriptedRefusal(answer: { status: number; body: unknown }): ORPCError<string, unknown> {
+  const parsed = errorAnswerSchema.safeParse(answer.body);
+  return new ORPCError(parsed.data?.code ?? `HTTP_${answer.status}`, {
+    status: answer.status,
+    message: parsed.data?.message ?? `HTTP ${answer.status}`,
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const part of req) {
     parts.push(part as Buffer);
   }
-  const text = Buffer.concat(parts).toString("utf8");
-  return text === "" ? undefined : JSON.parse(text);
+  return Buffer.concat(parts).toString("utf8");
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+async function send(res: ServerResponse, response: Response): Promise<void> {
+  let text = await response.text();
+  if (!response.ok && text !== "") {
+    // The platform answers `{ code, status, message }`: oRPC's `defined` and `data` stay out.
+    const { code, status, message } = JSON.parse(text) as { code: string; status: number; message: string };
+    text = JSON.stringify({ code, status, message });
+  }
+  const contentType = response.headers.get("content-type");
+  res.writeHead(response.status, contentType && text !== "" ? { "content-type": contentType } : {}).end(text);
 }
 
 export async function startFakePlatform(
@@ -112,186 +117,198 @@ export async function startFakePlatform(
   const sentEmails: PlatformQueuedEmail[] = [];
   let emailSendFailure: { status: number; body: unknown } | undefined;
 
-  function recipients(value: unknown): string[] | undefined {
-    const list = typeof value === "string" ? [value] : value;
-    if (!Array.isArray(list) || !list.every((entry) => typeof entry === "string" && entry.includes("@"))) {
-      return undefined;
+  const os = implement(boxContract).$context<FakeContext>();
+
+  function cronjob(id: string): PlatformCronjob {
+    const job = cronjobs.get(id);
+    if (job === undefined) {
+      throw new ORPCError("NOT_FOUND", { status: 404, message: `cronjob ${id} not found` });
     }
-    return list as string[];
+    return job;
   }
 
-  function queueEmail(body: unknown): { status: number; body: unknown } {
-    if (emailSendFailure !== undefined) {
-      return emailSendFailure;
-    }
-    const to = isRecord(body) ? recipients(body.to) : undefined;
-    if (!isRecord(body) || to === undefined || to.length === 0) {
-      return {
-        status: 400,
-        body: { code: "BAD_REQUEST", message: "to: at least one recipient is required" },
-      };
-    }
-    if (typeof body.body !== "string" || body.body === "") {
-      return { status: 400, body: { code: "BAD_REQUEST", message: "body must not be empty" } };
-    }
-    const cc = body.cc === undefined ? [] : recipients(body.cc);
-    if (cc === undefined) {
-      return {
-        status: 400,
-        body: { code: "BAD_REQUEST", message: "cc: each recipient must be a valid email address" },
-      };
-    }
-    const replyToEmailId = typeof body.replyToEmailId === "string" ? body.replyToEmailId : null;
-    const parent = replyToEmailId === null ? undefined : knownEmails.get(replyToEmailId);
-    if (replyToEmailId !== null && parent === undefined) {
-      return { status: 404, body: { code: "NOT_FOUND", message: `email ${replyToEmailId} not found` } };
-    }
-    let subject = typeof body.subject === "string" ? body.subject.trim() : "";
-    if (parent !== undefined) {
-      const base = subject || parent.subject;
-      subject = /^re:/i.test(base) ? base : `Re: ${base}`;
-    }
-    if (subject === "") {
-      return {
-        status: 400,
-        body: {
-          code: "BAD_REQUEST",
-          message: "subject: a new email needs a subject (replies may leave it out)",
-        },
-      };
-    }
-    const n = sentEmails.length + 1;
-    const messageId = `<out-${n}@agents.localhost>`;
-    const queued: PlatformQueuedEmail = {
-      id: `email_out${n}`,
-      status: "queued",
-      messageId,
-      threadId: parent?.threadId ?? messageId,
-      subject,
-      to,
-      cc,
-      body: body.body,
-      replyToEmailId,
-    };
-    sentEmails.push(queued);
-    const { id, status, threadId } = queued;
-    return { status: 202, body: { id, status, messageId, threadId, subject } };
-  }
+  const router = os.router({
+    agentConfig: {
+      get: os.agentConfig.get.handler(({ input }) => {
+        const answer = agentConfig(input.triggerType);
+        if (answer.status !== 200) {
+          throw scriptedRefusal(answer);
+        }
+        const config = agentConfigSchema.omit({ isDefaultPrompt: true, updatedAt: true }).parse(answer.body);
+        return { ...config, isDefaultPrompt: false, updatedAt: null };
+      }),
+    },
+    email: {
+      send: os.email.send.handler(({ input }) => {
+        if (emailSendFailure !== undefined) {
+          throw scriptedRefusal(emailSendFailure);
+        }
+        const replyToEmailId = input.replyToEmailId ?? null;
+        const parent = replyToEmailId === null ? undefined : knownEmails.get(replyToEmailId);
+        if (replyToEmailId !== null && parent === undefined) {
+          throw new ORPCError("NOT_FOUND", { status: 404, message: `email ${replyToEmailId} not found` });
+        }
+        let subject = input.subject?.trim() ?? "";
+        if (parent !== undefined) {
+          const base = subject || parent.subject;
+          subject = /^re:/i.test(base) ? base : `Re: ${base}`;
+        }
+        if (subject === "") {
+          throw new ORPCError("BAD_REQUEST", {
+            status: 400,
+            message: "subject: a new email needs a subject (replies may leave it out)",
+          });
+        }
+        const n = sentEmails.length + 1;
+        const messageId = `<out-${n}@agents.localhost>`;
+        const queued: PlatformQueuedEmail = {
+          id: `email_out${n}`,
+          status: "queued",
+          messageId,
+          threadId: parent?.threadId ?? messageId,
+          subject,
+          to: input.to,
+          cc: input.cc ?? [],
+          body: input.body,
+          replyToEmailId,
+        };
+        sentEmails.push(queued);
+        return queued;
+      }),
+    },
+    cronjob: {
+      list: os.cronjob.list.handler(() => [...cronjobs.values()]),
+      create: os.cronjob.create.handler(({ input }) => {
+        const now = new Date();
+        const job: PlatformCronjob = {
+          id: `cron_${nextId++}`,
+          boxId,
+          name: input.name,
+          schedule: input.schedule,
+          prompt: input.prompt,
+          timezone: input.timezone ?? "UTC",
+          enabled: input.enabled ?? true,
+          lastRunAt: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        cronjobs.set(job.id, job);
+        return job;
+      }),
+      update: os.cronjob.update.handler(({ input: { id, ...patch } }) => {
+        const job = cronjob(id);
+        const updated: PlatformCronjob = {
+          ...job,
+          name: patch.name ?? job.name,
+          schedule: patch.schedule ?? job.schedule,
+          prompt: patch.prompt ?? job.prompt,
+          timezone: patch.timezone ?? job.timezone,
+          enabled: patch.enabled ?? job.enabled,
+          updatedAt: new Date(),
+        };
+        cronjobs.set(id, updated);
+        return updated;
+      }),
+      delete: os.cronjob.delete.handler(({ input }) => {
+        const job = cronjob(input.id);
+        cronjobs.delete(input.id);
+        return job;
+      }),
+      toggle: os.cronjob.toggle.handler(({ input }) => {
+        const job = cronjob(input.id);
+        const toggled = { ...job, enabled: input.enabled ?? !job.enabled, updatedAt: new Date() };
+        cronjobs.set(input.id, toggled);
+        return toggled;
+      }),
+    },
+    ai: {
+      generateImage: os.ai.generateImage.handler(() => {
+        throw new ORPCError("SERVICE_UNAVAILABLE", {
+          status: 503,
+          message: "no media provider in this fake",
+        });
+      }),
+      textToSpeech: os.ai.textToSpeech.handler(() => {
+        throw new ORPCError("SERVICE_UNAVAILABLE", {
+          status: 503,
+          message: "no media provider in this fake",
+        });
+      }),
+      speechToText: os.ai.speechToText.handler(() => {
+        throw new ORPCError("SERVICE_UNAVAILABLE", {
+          status: 503,
+          message: "no media provider in this fake",
+        });
+      }),
+    },
+  });
 
-  function validateSchedule(schedule: unknown): string | undefined {
-    if (typeof schedule !== "string" || schedule.trim().split(/\s+/).length !== 5) {
-      return `cron expression '${String(schedule)}': expected 5 fields`;
-    }
-    const minute = schedule.trim().split(/\s+/)[0] ?? "";
-    if (/^\d+$/.test(minute) && Number(minute) > 59) {
-      return `cron expression '${schedule}': minute must be 0–59`;
-    }
-    return undefined;
-  }
+  // Like the platform, a validation failure names what is wrong (here: only the messages).
+  const handler = new OpenAPIHandler(router, {
+    clientInterceptors: [
+      onError((error) => {
+        if (
+          error instanceof ORPCError &&
+          error.code === "BAD_REQUEST" &&
+          error.cause instanceof ValidationError
+        ) {
+          throw new ORPCError("BAD_REQUEST", {
+            status: 400,
+            message: error.cause.issues.map((issue) => issue.message).join("; "),
+          });
+        }
+      }),
+    ],
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const body = await readJson(req);
+    const text = await readBody(req);
     const request: PlatformRequest = {
       method: req.method ?? "GET",
       path: url.pathname,
       query: url.searchParams,
       headers: req.headers,
-      body,
+      body: text === "" ? undefined : JSON.parse(text),
     };
     requests.push(request);
 
     if (req.headers["x-box-secret"] !== boxSecret) {
-      send(res, 401, { code: "UNAUTHORIZED", message: "invalid box token" });
+      res
+        .writeHead(401, { "content-type": "application/json" })
+        .end(JSON.stringify({ code: "UNAUTHORIZED", status: 401, message: "invalid box token" }));
       return;
     }
 
-    if (request.method === "GET" && url.pathname === "/box/agent-config") {
-      const answer = agentConfig(url.searchParams.get("triggerType") ?? "");
-      send(res, answer.status, answer.body);
+    const fetchRequest = new Request(url.href, {
+      method: request.method,
+      headers: Object.entries(req.headers).flatMap(([name, value]) =>
+        typeof value === "string" ? [[name, value] as [string, string]] : [],
+      ),
+      body: text === "" || request.method === "GET" ? undefined : text,
+    });
+    const { matched, response } = await handler.handle(fetchRequest, {
+      prefix: "/box",
+      context: { request },
+    });
+    if (!matched) {
+      await send(
+        res,
+        Response.json(
+          { code: "NOT_FOUND", status: 404, message: `no route ${request.method} ${url.pathname}` },
+          { status: 404 },
+        ),
+      );
       return;
     }
-
-    if (request.method === "POST" && url.pathname === "/box/email/send") {
-      const answer = queueEmail(body);
-      send(res, answer.status, answer.body);
-      return;
-    }
-
-    if (url.pathname === "/box/cronjobs") {
-      if (request.method === "GET") {
-        send(res, 200, [...cronjobs.values()]);
-        return;
-      }
-      if (request.method === "POST") {
-        if (!isRecord(body) || typeof body.name !== "string" || typeof body.prompt !== "string") {
-          send(res, 400, { code: "BAD_REQUEST", message: "name and prompt are required" });
-          return;
-        }
-        const problem = validateSchedule(body.schedule);
-        if (problem !== undefined) {
-          send(res, 400, { code: "BAD_REQUEST", message: problem });
-          return;
-        }
-        const now = new Date().toISOString();
-        const job: PlatformCronjob = {
-          id: `cron_${nextId++}`,
-          boxId,
-          name: body.name,
-          schedule: String(body.schedule),
-          prompt: body.prompt,
-          timezone: typeof body.timezone === "string" ? body.timezone : null,
-          enabled: typeof body.enabled === "boolean" ? body.enabled : true,
-          createdAt: now,
-          updatedAt: now,
-        };
-        cronjobs.set(job.id, job);
-        send(res, 201, job);
-        return;
-      }
-    }
-
-    const match = /^\/box\/cronjobs\/([^/]+)(\/toggle)?$/.exec(url.pathname);
-    if (match !== null) {
-      const id = decodeURIComponent(match[1] ?? "");
-      const job = cronjobs.get(id);
-      if (job === undefined) {
-        send(res, 404, { code: "NOT_FOUND", message: `cronjob ${id} not found` });
-        return;
-      }
-      const now = new Date().toISOString();
-      if (match[2] !== undefined && request.method === "POST") {
-        const toggled = { ...job, enabled: !job.enabled, updatedAt: now };
-        cronjobs.set(id, toggled);
-        send(res, 200, toggled);
-        return;
-      }
-      if (match[2] === undefined && request.method === "PUT" && isRecord(body)) {
-        if (body.schedule !== undefined) {
-          const problem = validateSchedule(body.schedule);
-          if (problem !== undefined) {
-            send(res, 400, { code: "BAD_REQUEST", message: problem });
-            return;
-          }
-        }
-        const updated = { ...job, ...body, id, boxId, updatedAt: now } as PlatformCronjob;
-        cronjobs.set(id, updated);
-        send(res, 200, updated);
-        return;
-      }
-      if (match[2] === undefined && request.method === "DELETE") {
-        cronjobs.delete(id);
-        send(res, 200, { ok: true });
-        return;
-      }
-    }
-
-    send(res, 404, { code: "NOT_FOUND", message: `no route ${request.method} ${url.pathname}` });
+    await send(res, response);
   }
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) =>
-      send(res, 500, { code: "INTERNAL", message: String(error) }),
+      res
+        .writeHead(500, { "content-type": "application/json" })
+        .end(JSON.stringify({ code: "INTERNAL_SERVER_ERROR", status: 500, message: String(error) })),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -3,17 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@vps-claude/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRunner } from "../src/agent/runner";
-import { createBoxAgentApp } from "../src/app";
-import { BoxApiClient } from "../src/box-api";
+import { type BoxAgent, createBoxAgent } from "../src/box-agent";
 import { loadConfig } from "../src/config";
-import { Inbox } from "../src/email/inbox";
-import { SessionStore } from "../src/session-store";
+import type { SessionStore } from "../src/session-store";
 
 const SECRET = "0123456789abcdef".repeat(4);
 let home: string;
 let store: SessionStore;
-let app: ReturnType<typeof createBoxAgentApp>;
+let app: BoxAgent["app"];
 
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), "box-agent-auth-"));
@@ -24,27 +21,14 @@ beforeAll(() => {
     // Nothing listens there: a request that got past auth and started a run would fail loudly.
     SERVER_URL: "http://127.0.0.1:9",
   });
-  store = SessionStore.open(config.paths.database);
-  const logger = createLogger({ name: "box-agent-test", level: "silent" });
-  const boxApi = new BoxApiClient({ serverUrl: config.serverUrl, boxSecret: config.boxSecret });
-  const runner = new AgentRunner({
+  const agent = createBoxAgent({
     config,
-    store,
-    logger,
-    boxApi,
     mcpCommand: { command: process.execPath, args: [] },
-  });
-  app = createBoxAgentApp({
-    boxId: config.boxId,
-    boxSecret: config.boxSecret,
+    logger: createLogger({ name: "box-agent-test", level: "silent" }),
     version: "test",
-    startedAt: Date.now(),
-    store,
-    runner,
-    inbox: new Inbox(config.paths.inboxDir),
-    boxApi,
-    logger,
   });
+  store = agent.store;
+  app = agent.app;
 });
 
 afterAll(() => {

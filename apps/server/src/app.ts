@@ -2,13 +2,22 @@ import { randomUUID } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { OpenAPIHandler } from "@orpc/openapi/fetch";
 import { ORPCError, onError, ValidationError } from "@orpc/server";
-import { type ApiDeps, boxApiRouter, userRouter } from "@vps-claude/api";
+import {
+  API_ERROR_STATUS,
+  type ApiDeps,
+  apiErrorCodeForStatus,
+  boxApiRouter,
+  isApiErrorCode,
+  userRouter,
+} from "@vps-claude/api";
 import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
 import { sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { errorResponse } from "./api-error";
+import type { AppEnv } from "./app-env";
 import { createTrustedProxies } from "./client-address";
 import { createModelGatewayRoutes, MODEL_GATEWAY_PREFIX } from "./routes/model-gateway";
 import { generateOpenApiDocument } from "./routes/openapi";
@@ -21,10 +30,6 @@ import {
   type WebEdgeConfig,
   withClientAddress,
 } from "./web-edge";
-
-export interface AppEnv {
-  Variables: { requestId: string; logger: Logger };
-}
 
 export interface CreateAppOptions {
   deps: ApiDeps;
@@ -48,6 +53,7 @@ function summarizeIssues(error: ValidationError): string {
 /**
  * Input validation failures become one readable 400 that names each bad field. Anything that is not
  * an expected (4xx) error is logged with the request id; the client gets oRPC's generic 500.
+ * A code outside the API's closed set (one of oRPC's own) is answered as the set's code for its status.
  */
 function clarifyErrors(error: unknown, logger: Logger): void {
   if (error instanceof ORPCError && error.code === "BAD_REQUEST" && error.cause instanceof ValidationError) {
@@ -60,6 +66,15 @@ function clarifyErrors(error: unknown, logger: Logger): void {
   }
   if (!(error instanceof ORPCError) || error.status >= 500) {
     logger.error({ err: error }, "unexpected error in procedure");
+  }
+  if (error instanceof ORPCError && !isApiErrorCode(error.code)) {
+    const code = apiErrorCodeForStatus(error.status);
+    throw new ORPCError(code, {
+      status: API_ERROR_STATUS[code],
+      message: error.message,
+      data: error.data,
+      cause: error,
+    });
   }
 }
 
@@ -101,14 +116,7 @@ export function createApp({ deps, redis, edge }: CreateAppOptions) {
     bodyLimit({
       maxSize,
       onError: (c) =>
-        c.json(
-          {
-            code: "PAYLOAD_TOO_LARGE",
-            status: 413,
-            message: `request body is larger than ${maxSize / 1024 / 1024} MiB`,
-          },
-          413,
-        ),
+        errorResponse(c, "PAYLOAD_TOO_LARGE", `request body is larger than ${maxSize / 1024 / 1024} MiB`),
     });
   const limitBody = limitTo(2 * 1024 * 1024);
   const limitAudio = limitTo(15 * 1024 * 1024);
@@ -181,10 +189,7 @@ export function createApp({ deps, redis, edge }: CreateAppOptions) {
     if (matched) {
       return response;
     }
-    return c.json(
-      { code: "NOT_FOUND", status: 404, message: `No API route for ${c.req.method} ${c.req.path}` },
-      404,
-    );
+    return errorResponse(c, "NOT_FOUND", `No API route for ${c.req.method} ${c.req.path}`);
   });
 
   const modelGateway = createModelGatewayRoutes(deps);
@@ -199,28 +204,20 @@ export function createApp({ deps, redis, edge }: CreateAppOptions) {
     if (matched) {
       return response;
     }
-    return c.json(
-      { code: "NOT_FOUND", status: 404, message: `No box route for ${c.req.method} ${c.req.path}` },
-      404,
-    );
+    return errorResponse(c, "NOT_FOUND", `No box route for ${c.req.method} ${c.req.path}`);
   });
 
-  app.notFound((c) =>
-    c.json({ code: "NOT_FOUND", status: 404, message: `Nothing at ${c.req.method} ${c.req.path}` }, 404),
-  );
+  app.notFound((c) => errorResponse(c, "NOT_FOUND", `Nothing at ${c.req.method} ${c.req.path}`));
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
-      return c.json({ code: "HTTP_ERROR", status: err.status, message: err.message }, err.status);
+      return errorResponse(c, apiErrorCodeForStatus(err.status), err.message);
     }
     c.get("logger").error({ err }, "unhandled error");
-    return c.json(
-      {
-        code: "INTERNAL_SERVER_ERROR",
-        status: 500,
-        message: "Something went wrong on our side. Try again; if it persists, check the server logs.",
-      },
-      500,
+    return errorResponse(
+      c,
+      "INTERNAL_SERVER_ERROR",
+      "Something went wrong on our side. Try again; if it persists, check the server logs.",
     );
   });
 

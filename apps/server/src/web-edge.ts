@@ -2,6 +2,7 @@ import { CLIENT_ADDRESS_HEADER, carriesAuthCookie } from "@vps-claude/auth";
 import { type Database, user } from "@vps-claude/db";
 import { count, sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
+import { errorResponse } from "./api-error";
 import { resolveClientAddress, type TrustedProxies } from "./client-address";
 import type { ServerConfig } from "./config";
 
@@ -11,7 +12,7 @@ export type WebEdgeConfig = Pick<
   "PUBLIC_URL" | "TRUSTED_ORIGINS" | "TRUSTED_PROXIES" | "SIGNUP"
 >;
 
-const forbidden = (c: Context, message: string) => c.json({ code: "FORBIDDEN", status: 403, message }, 403);
+const forbidden = (c: Context, message: string) => errorResponse(c, "FORBIDDEN", message);
 
 /** The API is never framed and its answers are never sniffed into another type. */
 export function apiSecurityHeaders(): MiddlewareHandler {
@@ -117,14 +118,7 @@ export async function admitClosedSignUp(
       sql`select pg_try_advisory_xact_lock(${FIRST_ACCOUNT_LOCK}) as locked`,
     );
     if (!locked.rows[0]?.locked) {
-      return c.json(
-        {
-          code: "CONFLICT",
-          status: 409,
-          message: "another sign-up is being processed; try again in a moment",
-        },
-        409,
-      );
+      return errorResponse(c, "CONFLICT", "another sign-up is being processed; try again in a moment");
     }
     if ((await users(tx)) > 0) {
       return forbidden(c, SIGNUP_CLOSED_MESSAGE);

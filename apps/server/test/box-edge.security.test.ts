@@ -198,7 +198,12 @@ describe("redirects from a box lead nowhere", () => {
       subject: "hello",
       textBody: "hi",
     });
-    const failure = await deliverInboundEmail({ deps: server.deps, emailId, attempt: 1 }).then(
+    const failure = await deliverInboundEmail({
+      deps: server.deps,
+      emailId,
+      attempt: 1,
+      isFinalAttempt: false,
+    }).then(
       () => null,
       (error: unknown) => error,
     );

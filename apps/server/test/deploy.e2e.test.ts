@@ -1,11 +1,5 @@
 import { boxCronjob, boxDeployStep } from "@vps-claude/db";
-import {
-  type AnthropicConversation,
-  type AnthropicReply,
-  anthropicReply,
-  type FakeAnthropic,
-  startFakeAnthropic,
-} from "@vps-claude/testing";
+import { anthropicReply, type FakeAnthropic, scriptedClaude, startFakeAnthropic } from "@vps-claude/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedInClient, startTestServer, type TestClient, type TestServer } from "./harness";
@@ -15,24 +9,19 @@ import { signedInClient, startTestServer, type TestClient, type TestServer } fro
  * real sprites-local sandbox, then talk to Claude in it — the real Agent SDK and CLI inside the
  * box, against a scripted fake Messages API.
  */
-function script(conversation: AnthropicConversation): AnthropicReply {
-  const pending = conversation.pendingToolResults();
-  if (pending.length > 0) {
-    return pending
-      .map((result) => `${result.toolName} ${result.isError ? "failed" : "answered"}: ${result.text}`)
-      .join("\n");
-  }
-  const prompt = conversation.lastUserText() ?? "";
-  if (prompt.includes("SCHEDULE")) {
-    return anthropicReply.toolUse("mcp__box-agent__cronjob_create", {
-      name: "Morning digest",
-      schedule: "0 9 * * *",
-      prompt: "Summarize my inbox",
-      timezone: "Europe/Paris",
-    });
-  }
-  return `You said: ${prompt}`;
-}
+const script = scriptedClaude({
+  rules: [
+    {
+      when: "SCHEDULE",
+      reply: anthropicReply.toolUse("mcp__box-agent__cronjob_create", {
+        name: "Morning digest",
+        schedule: "0 9 * * *",
+        prompt: "Summarize my inbox",
+        timezone: "Europe/Paris",
+      }),
+    },
+  ],
+});
 
 let fake: FakeAnthropic;
 let server: TestServer;

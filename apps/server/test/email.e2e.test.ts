@@ -1,11 +1,10 @@
 import { box, boxEmail } from "@vps-claude/db";
 import {
-  type AnthropicConversation,
-  type AnthropicReply,
   anthropicReply,
   type FakeAnthropic,
   type FakeResend,
   generateWebhookSecret,
+  scriptedClaude,
   startFakeAnthropic,
   startFakeResend,
 } from "@vps-claude/testing";
@@ -19,22 +18,22 @@ import { signedInClient, startTestServer, type TestClient, type TestServer, wait
  * client), Postgres, BullMQ, a sprites-local sandbox running box-agent, the real Agent SDK and CLI
  * against a fake Messages API, and the fake Resend receiving the reply.
  */
-function script(conversation: AnthropicConversation): AnthropicReply {
-  const pending = conversation.pendingToolResults();
-  if (pending.length > 0) {
-    return `Handled: ${pending.map((result) => `${result.toolName} ${result.isError ? "failed" : "ok"}`).join(", ")}`;
-  }
-  const prompt = conversation.lastUserText() ?? "";
-  const emailId = /\b(email_[0-9a-z]{26})\b/.exec(prompt)?.[1];
-  if (emailId && prompt.includes("REPLY")) {
-    return anthropicReply.toolUse("mcp__box-agent__email_send", {
-      to: "alice@example.com",
-      body: "Thanks, **Alice** — noted.",
-      replyToEmailId: emailId,
-    });
-  }
-  return "Read it; nothing to do.";
-}
+const script = scriptedClaude({
+  rules: [
+    {
+      when: [/\b(email_[0-9a-z]{26})\b/, "REPLY"],
+      reply: ({ match }) =>
+        anthropicReply.toolUse("mcp__box-agent__email_send", {
+          to: "alice@example.com",
+          body: "Thanks, **Alice** — noted.",
+          replyToEmailId: match?.[1],
+        }),
+    },
+  ],
+  otherwise: () => "Read it; nothing to do.",
+  afterTools: (results) =>
+    `Handled: ${results.map((result) => `${result.toolName} ${result.isError ? "failed" : "ok"}`).join(", ")}`,
+});
 
 let fake: FakeAnthropic;
 let resend: FakeResend;

@@ -1,11 +1,5 @@
 import { box as boxTable, modelRequest } from "@vps-claude/db";
-import {
-  type AnthropicConversation,
-  type AnthropicReply,
-  anthropicReply,
-  type FakeAnthropic,
-  startFakeAnthropic,
-} from "@vps-claude/testing";
+import { anthropicReply, type FakeAnthropic, scriptedClaude, startFakeAnthropic } from "@vps-claude/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedInClient, startTestServer, type TestClient, type TestServer, waitFor } from "./harness";
@@ -56,20 +50,21 @@ function secretsToFind(): Record<string, string> {
   };
 }
 
-function script(conversation: AnthropicConversation): AnthropicReply {
-  const pending = conversation.pendingToolResults();
-  if (pending.length > 0) {
-    return pending.map((result) => result.text).join("\n");
-  }
-  const prompt = conversation.lastUserText() ?? "";
-  if (prompt.includes("SCAN")) {
-    return anthropicReply.toolUse("Bash", {
-      command: scanScript(secretsToFind()),
-      description: "look for secrets",
-    });
-  }
-  return anthropicReply.text(`You said: ${prompt}`, USAGE);
-}
+const script = scriptedClaude({
+  rules: [
+    {
+      when: "SCAN",
+      // Built when asked: the secrets to look for exist only once the box is deployed.
+      reply: () =>
+        anthropicReply.toolUse("Bash", {
+          command: scanScript(secretsToFind()),
+          description: "look for secrets",
+        }),
+    },
+  ],
+  otherwise: ({ prompt }) => anthropicReply.text(`You said: ${prompt}`, USAGE),
+  afterTools: (results) => results.map((result) => result.text).join("\n"),
+});
 
 async function send(message: string) {
   const res = await owner.post(`/rpc/box/${boxId}/sessions/send`, { contextId: "chat", message });

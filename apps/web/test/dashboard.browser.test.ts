@@ -2,16 +2,23 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRedis, waitForRedis } from "@vps-claude/redis";
 import { createSpritesLocal, type SpritesLocal } from "@vps-claude/sprites-local";
-import { Redis } from "ioredis";
-import pg from "pg";
+import {
+  createScratchDatabase,
+  deleteKeysWithPrefix,
+  freePort,
+  REPO_NODE_MODULES,
+  requireEnv,
+  type ScratchDatabase,
+  testBoxAgentBundle,
+  waitForHttp,
+} from "@vps-claude/testing/platform";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleBoxAgent } from "../../box-agent/scripts/bundle";
 
 const { join } = path;
 
@@ -87,39 +94,16 @@ async function stop(service: Service): Promise<void> {
   signalGroup("SIGKILL");
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, service: Service, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastProblem = "no answer yet";
-  while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) {
-      throw new Error(`${service.name} exited with code ${service.child.exitCode}\n${outputOf(service)}`);
-    }
-    try {
-      const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(5000) });
-      if (response.status < 500) {
-        return;
-      }
-      lastProblem = `status ${response.status}`;
-    } catch (error) {
-      lastProblem = String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+async function waitForService(url: string, service: Service, timeoutMs: number): Promise<void> {
+  const alive = () =>
+    service.child.exitCode === null ? undefined : `exited with code ${service.child.exitCode}`;
+  try {
+    await waitForHttp(url, { timeoutMs, alive });
+  } catch (error) {
+    throw new Error(
+      `${service.name}: ${error instanceof Error ? error.message : String(error)}\n${outputOf(service)}`,
+    );
   }
-  throw new Error(
-    `${service.name} did not answer ${url} within ${timeoutMs} ms (${lastProblem})\n${outputOf(service)}`,
-  );
 }
 
 function newestSourceMtime(dir: string): number {
@@ -172,64 +156,19 @@ async function ensureBuilt(): Promise<void> {
   }
 }
 
-function requireEnv(name: "DATABASE_URL" | "REDIS_URL"): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(
-      `${name} is not set: the test global setup provides it (or export it to run this file alone)`,
-    );
-  }
-  return value;
-}
-
-const databaseName = `web_test_${randomBytes(6).toString("hex")}`;
-let adminUrl = "";
+let database: ScratchDatabase | undefined;
 let redisUrl = "";
-let databaseCreated = false;
 let browser: Browser | undefined;
 let webUrl = "";
 let spritesLocal: SpritesLocal | undefined;
 let dataDir = "";
 
-async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The server's queues live under QUEUE_PREFIX = databaseName; leave nothing behind in the shared Redis. */
-async function deleteQueueKeys(): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${databaseName}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) {
-        await redis.del(...keys);
-      }
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
-
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: install Debian's browser with 'apt-get install -y chromium'`);
   }
-  adminUrl = requireEnv("DATABASE_URL");
   redisUrl = requireEnv("REDIS_URL");
-
-  await withAdminClient((client) => client.query(`CREATE DATABASE "${databaseName}"`));
-  databaseCreated = true;
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${databaseName}`;
+  database = await createScratchDatabase({ prefix: "web_test" });
 
   const [serverPort, webPort] = [await freePort(), await freePort()];
   const serverUrl = `http://127.0.0.1:${serverPort}`;
@@ -245,18 +184,18 @@ beforeAll(async () => {
     port: 0,
     // Boxes reach the server from their own network namespaces through this URL only.
     platformUrl: serverUrl,
-    readOnlyBinds: [join(repoRoot, "node_modules")],
+    readOnlyBinds: [REPO_NODE_MODULES],
   });
-  const bundle = await bundleBoxAgent(join(dataDir, "box-agent.mjs"));
+  const bundle = await testBoxAgentBundle();
   const server = start("api server", ["--import", "tsx", serverEntry], {
     cwd: repoRoot,
     env: {
       ...process.env,
       PORT: String(serverPort),
       HOST: "127.0.0.1",
-      DATABASE_URL: databaseUrl.toString(),
+      DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
-      QUEUE_PREFIX: databaseName,
+      QUEUE_PREFIX: database.name,
       BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
       ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       PUBLIC_URL: webUrl,
@@ -279,8 +218,8 @@ beforeAll(async () => {
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", SERVER_URL: serverUrl },
   });
   await Promise.all([
-    waitForHttp(`${serverUrl}/health`, server, 90_000),
-    waitForHttp(`http://127.0.0.1:${webPort}/sign-in`, web, 60_000),
+    waitForService(`${serverUrl}/health`, server, 90_000),
+    waitForService(`http://127.0.0.1:${webPort}/sign-in`, web, 60_000),
   ]);
 
   // Playwright gives the browser a fresh, temporary user-data-dir and removes it on close.
@@ -297,11 +236,16 @@ afterAll(async () => {
   if (dataDir) {
     rmSync(dataDir, { recursive: true, force: true });
   }
-  if (databaseCreated) {
-    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
-  }
-  if (redisUrl) {
-    await deleteQueueKeys();
+  await database?.drop();
+  if (database && redisUrl) {
+    // The server's queues live under QUEUE_PREFIX = the database's name; leave nothing behind in the shared Redis.
+    const redis = createRedis(redisUrl, "producer");
+    try {
+      await waitForRedis(redis);
+      await deleteKeysWithPrefix(redis, database.name);
+    } finally {
+      redis.disconnect();
+    }
   }
 }, 60_000);
 

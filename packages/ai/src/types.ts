@@ -1,15 +1,9 @@
+import { IMAGE_SIZES } from "@vps-claude/contract";
 import type { MediaFile } from "./media";
 import type { Usage } from "./prices";
 
-/** fal's named sizes; Replicate gets the matching aspect ratio. */
-export const IMAGE_SIZES = [
-  "square_hd",
-  "square",
-  "portrait_4_3",
-  "portrait_16_9",
-  "landscape_4_3",
-  "landscape_16_9",
-] as const;
+/** fal's named sizes (the box API's `size`); Replicate gets the matching aspect ratio. */
+export { IMAGE_SIZES };
 export type ImageSize = (typeof IMAGE_SIZES)[number];
 
 export interface ImageRequest {

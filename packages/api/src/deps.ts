@@ -7,8 +7,9 @@ import type { Queues } from "@vps-claude/queue";
 import type { Keyring } from "@vps-claude/shared";
 import type { SpritesClient } from "@vps-claude/sprites";
 import type { Storage } from "@vps-claude/storage";
+// The one module of services/ named here is the box-agent port: a leaf (types of db and the
+// contract only), so deps never depends on a service's logic (scripts/check-imports.mjs holds it to that).
 import type { BoxAgentClient } from "./services/box-agent/box-agent-client";
-import type { ModelGatewayConfig } from "./services/model-gateway/model-gateway";
 
 export interface ApiConfig {
   /** Box addresses are `{subdomain}@{agentsDomain}`. */
@@ -27,6 +28,21 @@ export interface ApiConfig {
    * host) on Fly. Empty on sprites-local, which forwards SERVER_URL to each sandbox by itself.
    */
   platformEgressDomains: string[];
+}
+
+/** What the model gateway (`/box/llm/*`) forwards to, and how long it trusts a lookup. */
+export interface ModelGatewayConfig {
+  /** `ANTHROPIC_BASE_URL`: the API the gateway forwards to (never handed to a box). */
+  upstreamUrl: string;
+  /** `ANTHROPIC_API_KEY`: the platform's key, used when the box's owner has none of their own. */
+  platformApiKey: string | undefined;
+  /** Largest request body accepted (the Messages API itself takes up to 32 MB). */
+  maxRequestBytes: number;
+  /**
+   * How long a box token's lookup (its box and the key that pays) is reused; a deleted box or a
+   * changed credential takes effect within this time. 0 looks up every request.
+   */
+  accessCacheMs: number;
 }
 
 export interface EmailConfig {

@@ -17,6 +17,39 @@ export const SERVICE_ERROR_STATUS = {
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERROR_STATUS;
 
+/**
+ * Every code an HTTP route answers with, oRPC and Hono alike: the services' set and the generic
+ * failure. The model gateway (`/box/llm`) alone answers in the Anthropic API's error shape instead.
+ */
+export const API_ERROR_STATUS = { ...SERVICE_ERROR_STATUS, INTERNAL_SERVER_ERROR: 500 } as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+/** The one error body of the API (what oRPC answers on /rpc and /box, less its `defined` and `data`). */
+export interface ApiErrorBody {
+  code: ApiErrorCode;
+  status: (typeof API_ERROR_STATUS)[ApiErrorCode];
+  message: string;
+}
+
+export const apiErrorBody = (code: ApiErrorCode, message: string): ApiErrorBody => ({
+  code,
+  status: API_ERROR_STATUS[code],
+  message,
+});
+
+export function isApiErrorCode(code: unknown): code is ApiErrorCode {
+  return typeof code === "string" && Object.hasOwn(API_ERROR_STATUS, code);
+}
+
+/** The code of the set that answers with `status`: an exact match, else the nearest generic one. */
+export function apiErrorCodeForStatus(status: number): ApiErrorCode {
+  const exact = (Object.keys(API_ERROR_STATUS) as ApiErrorCode[]).find(
+    (code) => API_ERROR_STATUS[code] === status,
+  );
+  return exact ?? (status >= 400 && status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR");
+}
+
 export class ServiceError extends Error {
   override name = "ServiceError";
   constructor(

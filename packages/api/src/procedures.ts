@@ -1,8 +1,10 @@
-import { ORPCError, os } from "@orpc/server";
+import { implement, ORPCError, os } from "@orpc/server";
+import { boxContract, userContract } from "@vps-claude/contract";
 import type { Logger } from "@vps-claude/logger";
 import type { ApiDeps } from "./deps";
 import { SERVICE_ERROR_STATUS, ServiceError } from "./errors";
 import { authenticateBox } from "./services/box/authenticate-box";
+import { getOwnedBox } from "./services/box/get-owned-box";
 
 export interface RequestContext {
   deps: ApiDeps;
@@ -10,8 +12,10 @@ export interface RequestContext {
   logger: Logger;
 }
 
+const middleware = os.$context<RequestContext>();
+
 /** Turns the services' closed error set into HTTP errors in one place. */
-const base = os.$context<RequestContext>().use(async ({ next }) => {
+const serviceErrors = middleware.middleware(async ({ next }) => {
   try {
     return await next();
   } catch (err) {
@@ -26,9 +30,7 @@ const base = os.$context<RequestContext>().use(async ({ next }) => {
   }
 });
 
-export const publicProcedure = base;
-
-export const protectedProcedure = base.use(async ({ context, next }) => {
+const requireUser = middleware.middleware(async ({ context, next }) => {
   const user = await context.deps.sessions.resolve(context.headers);
   if (!user) {
     throw new ORPCError("UNAUTHORIZED", {
@@ -39,7 +41,7 @@ export const protectedProcedure = base.use(async ({ context, next }) => {
   return next({ context: { user, logger: context.logger.child({ userId: user.id }) } });
 });
 
-export const boxProcedure = base.use(async ({ context, next }) => {
+const requireBoxToken = middleware.middleware(async ({ context, next }) => {
   const box = await authenticateBox({
     db: context.deps.db,
     keyring: context.deps.keyring,
@@ -54,3 +56,27 @@ export const boxProcedure = base.use(async ({ context, next }) => {
   }
   return next({ context: { box, logger: context.logger.child({ boxId: box.id }) } });
 });
+
+/** The user API (`userContract`, served under /rpc); `userApi.router(...)` checks every route is implemented. */
+export const userApi = implement(userContract).$context<RequestContext>();
+
+export const publicProcedure = userApi.use(serviceErrors);
+
+export const protectedProcedure = publicProcedure.use(requireUser);
+
+/** Every route under `/box/{boxId}/…` first proves the box is the caller's. */
+export const ownedBoxProcedure = protectedProcedure.use(async ({ context, next }, input: unknown) => {
+  // Runs before input validation, so another user's box is a 404 whatever else the request got wrong.
+  const boxId =
+    typeof input === "object" && input !== null && "boxId" in input && typeof input.boxId === "string"
+      ? input.boxId
+      : "";
+  const box = await getOwnedBox({ db: context.deps.db, userId: context.user.id, boxId });
+  return next({ context: { box } });
+});
+
+/** The box API (`boxContract`, served under /box). */
+export const boxApi = implement(boxContract).$context<RequestContext>();
+
+/** A box route, authenticated with the box's own token (X-Box-Secret). */
+export const boxProcedure = boxApi.use(serviceErrors).use(requireBoxToken);

@@ -3,4 +3,10 @@
  * and box-agent's own HTTP API. Servers `implement` them; every client is typed from them; test
  * fakes of our own APIs implement them too, so the type checker keeps all sides honest.
  */
-export {};
+
+export * from "./box/index";
+export * as boxAgentWire from "./box-agent";
+export { type BoxAgentContract, boxAgentContract } from "./box-agent";
+export * from "./schemas/index";
+export * from "./user/index";
+export type { JsonOf } from "./wire";

@@ -1,18 +1,14 @@
 import { z } from "zod";
 
 /**
- * Every queue and the jobs it carries. Job data holds ids only: secrets and bodies are read from
- * the database by the worker, so nothing sensitive sits in Redis.
+ * The queues a producer outside a pipeline adds jobs to. The deploy pipeline's step queues are not
+ * here: they come from its table in packages/api (services/deploy/pipeline.ts), which alone adds
+ * jobs to them; its entry point, the orchestrator, is here because routes queue it.
+ * Job data holds ids only: secrets and bodies are read from the database by the worker, so nothing
+ * sensitive sits in Redis.
  */
 export const QUEUES = {
   deployOrchestrator: "deploy-orchestrator",
-  deployCreateSprite: "deploy-create-sprite",
-  deploySetup: "deploy-setup",
-  deployHealthCheck: "deploy-health-check",
-  deploySkillsGate: "deploy-skills-gate",
-  deployInstallSkill: "deploy-install-skill",
-  deployEnableAccess: "deploy-enable-access",
-  deployFinalize: "deploy-finalize",
   deleteBox: "delete-box",
   deliverEmail: "deliver-email",
   sendEmail: "send-email",
@@ -22,96 +18,41 @@ export const QUEUES = {
 export type QueueKey = keyof typeof QUEUES;
 export type QueueName = (typeof QUEUES)[QueueKey];
 
-const deployStepData = z.object({ boxId: z.string(), deployId: z.string() });
-
-export interface JobDefinition<S extends z.ZodType> {
-  queue: QueueKey;
-  /** Namespaced job name as BullMQ records it. */
-  name: string;
-  schema: S;
+/** How BullMQ runs a job: attempts, the wait between them, and the hard limit for one attempt. */
+export interface JobOptions {
   attempts: number;
   backoff: { type: "exponential" | "fixed"; delay: number };
   /** Hard limit for one attempt; the worker aborts the attempt after it. */
   timeoutMs: number;
 }
 
+/** Where a job runs and what BullMQ calls it: enough to add it and to start its worker. */
+export interface QueueJob extends JobOptions {
+  /** The BullMQ queue name. */
+  queue: string;
+  /** Namespaced job name as BullMQ records it. */
+  name: string;
+}
+
+export interface JobDefinition<S extends z.ZodType> extends QueueJob {
+  schema: S;
+}
+
 function job<S extends z.ZodType>(def: JobDefinition<S>): JobDefinition<S> {
   return def;
 }
 
-/** The deploy pipeline's steps: queue, attempts and per-attempt limits, in one place. */
-export const DEPLOY_STEP_JOBS = {
-  createSprite: job({
-    queue: "deployCreateSprite",
-    name: "deploy.createSprite",
-    schema: deployStepData,
-    attempts: 4,
-    backoff: { type: "exponential", delay: 2_000 },
-    timeoutMs: 2 * 60_000,
-  }),
-  setupStep: job({
-    queue: "deploySetup",
-    name: "deploy.setupStep",
-    schema: deployStepData,
-    attempts: 3,
-    backoff: { type: "exponential", delay: 2_000 },
-    timeoutMs: 3 * 60_000,
-  }),
-  healthCheck: job({
-    queue: "deployHealthCheck",
-    name: "deploy.healthCheck",
-    schema: deployStepData,
-    attempts: 4,
-    backoff: { type: "exponential", delay: 2_000 },
-    timeoutMs: 60_000,
-  }),
-  skillsGate: job({
-    queue: "deploySkillsGate",
-    name: "deploy.skillsGate",
-    schema: deployStepData,
-    attempts: 3,
-    backoff: { type: "exponential", delay: 1_000 },
-    timeoutMs: 30_000,
-  }),
-  installSkill: job({
-    queue: "deployInstallSkill",
-    name: "deploy.installSkill",
-    schema: deployStepData.extend({ skill: z.string() }),
-    attempts: 3,
-    backoff: { type: "exponential", delay: 2_000 },
-    timeoutMs: 60_000,
-  }),
-  enableAccess: job({
-    queue: "deployEnableAccess",
-    name: "deploy.enableAccess",
-    schema: deployStepData,
-    attempts: 3,
-    backoff: { type: "exponential", delay: 2_000 },
-    timeoutMs: 60_000,
-  }),
-  finalize: job({
-    queue: "deployFinalize",
-    name: "deploy.finalize",
-    schema: deployStepData,
-    attempts: 3,
-    backoff: { type: "exponential", delay: 1_000 },
-    timeoutMs: 30_000,
-  }),
-} as const;
-
-export type DeployStepKey = keyof typeof DEPLOY_STEP_JOBS;
-
 export const JOBS = {
   deployOrchestrator: job({
-    queue: "deployOrchestrator",
+    queue: QUEUES.deployOrchestrator,
     name: "deploy.orchestrator",
-    schema: deployStepData,
+    schema: z.object({ boxId: z.string(), deployId: z.string() }),
     attempts: 3,
     backoff: { type: "exponential", delay: 2_000 },
     timeoutMs: 5 * 60_000,
   }),
   deleteBox: job({
-    queue: "deleteBox",
+    queue: QUEUES.deleteBox,
     name: "box.delete",
     schema: z.object({ boxId: z.string() }),
     attempts: 5,
@@ -119,7 +60,7 @@ export const JOBS = {
     timeoutMs: 60_000,
   }),
   deliverEmail: job({
-    queue: "deliverEmail",
+    queue: QUEUES.deliverEmail,
     name: "email.deliver",
     schema: z.object({ emailId: z.string() }),
     // 30 s doubling: the 13th attempt comes about 34 hours after the first, so a box that is down
@@ -129,7 +70,7 @@ export const JOBS = {
     timeoutMs: 30_000,
   }),
   sendEmail: job({
-    queue: "sendEmail",
+    queue: QUEUES.sendEmail,
     name: "email.send",
     schema: z.object({ emailId: z.string() }),
     attempts: 8,
@@ -137,7 +78,7 @@ export const JOBS = {
     timeoutMs: 30_000,
   }),
   triggerCronjob: job({
-    queue: "triggerCronjob",
+    queue: QUEUES.triggerCronjob,
     name: "cronjob.trigger",
     schema: z.object({ cronjobId: z.string() }),
     attempts: 1,

@@ -1,17 +1,16 @@
 import type { Logger } from "@vps-claude/logger";
 import type { Redis } from "@vps-claude/redis";
 import { type Job, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
-import { QUEUES, type QueueKey } from "./catalog";
+import type { QueueJob } from "./catalog";
 
 export interface CreateWorkerOptions {
-  queue: QueueKey;
+  /** The queue to work and the per-attempt limit (the handler's AbortSignal fires when it is reached). */
+  job: Pick<QueueJob, "queue" | "timeoutMs">;
   /** A worker connection (`maxRetriesPerRequest: null`). */
   connection: Redis;
   prefix: string;
   logger: Logger;
   concurrency?: number;
-  /** Per-attempt limit; the handler receives an AbortSignal that fires when it is reached. */
-  timeoutMs: number;
   handler: (job: Job, ctx: JobContext) => Promise<unknown>;
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -44,16 +43,14 @@ export class PermanentJobError extends Error {
 }
 
 export function createWorker({
-  queue,
+  job: { queue: queueName, timeoutMs },
   connection,
   prefix,
   logger,
   concurrency = 5,
-  timeoutMs,
   handler,
   workerOptions,
 }: CreateWorkerOptions): Worker {
-  const queueName = QUEUES[queue];
   const worker = new Worker(
     queueName,
     async (job, token) => {

@@ -1,4 +1,5 @@
 export * from "./anthropic/index";
+export * from "./anthropic/scripted";
 export * from "./dns";
 export * from "./elevenlabs";
 export * from "./fal";

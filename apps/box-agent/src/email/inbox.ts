@@ -17,8 +17,13 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import {
+  EMAIL_ID_PATTERN,
+  type InboundEmail,
+  inboundEmailSchema,
+  isEmailId,
+} from "@vps-claude/contract/box-agent";
 import { z } from "zod";
-import { EMAIL_ID_PATTERN, type InboundEmail, inboundEmailSchema, isEmailId } from "./inbound-email";
 
 export class InvalidEmailIdError extends Error {
   override name = "InvalidEmailIdError";

@@ -1,6 +1,6 @@
+import type { InboundEmail } from "@vps-claude/contract/box-agent";
 import type { Logger } from "@vps-claude/logger";
 import { type AgentRunner, ShuttingDownError } from "../agent/runner";
-import type { InboundEmail } from "./inbound-email";
 import type { Inbox } from "./inbox";
 import { inboundEmailPrompt } from "./render";
 

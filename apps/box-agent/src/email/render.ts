@@ -1,5 +1,5 @@
+import type { InboundEmail } from "@vps-claude/contract/box-agent";
 import { oneLine } from "../text";
-import type { InboundEmail } from "./inbound-email";
 
 /** How much of a body goes into a prompt or a tool result; the file on disk keeps all of it. */
 export const MAX_BODY_CHARS = 50_000;

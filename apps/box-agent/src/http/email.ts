@@ -1,13 +1,14 @@
+import { boxAgentContract, isEmailId } from "@vps-claude/contract/box-agent";
 import type { Logger } from "@vps-claude/logger";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { type BoxApiClient, BoxApiError } from "../box-api";
-import { inboundEmailSchema, isEmailId } from "../email/inbound-email";
 import { EmailNotFoundError, type Inbox } from "../email/inbox";
 import { type EmailRunner, receiveInboundEmail } from "../email/receive-email";
+import { Answer, contractRoute } from "./contract-route";
 import { errorResponse, HttpError } from "./errors";
-import { parseJsonBody, parseQuery } from "./validation";
+import { parseJsonBody } from "./validation";
 
 export interface EmailRoutesDeps {
   inbox: Inbox;
@@ -20,24 +21,15 @@ export interface EmailRoutesDeps {
 const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
 const MAX_SEND_BYTES = 2 * 1024 * 1024;
 
-const listSchema = z.object({
-  archived: z
-    .enum(["true", "false"], { error: "archived must be 'true' or 'false'" })
-    .default("false")
-    .transform((value) => value === "true"),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-
 /** The id reaches the filesystem, so anything but the strict id shape stops here. */
-function emailIdParam(raw: string | undefined): string {
-  const id = raw ?? "";
-  if (!isEmailId(id)) {
+function emailIdParam(raw: string): string {
+  if (!isEmailId(raw)) {
     throw new HttpError(
       "BAD_REQUEST",
-      `'${id.slice(0, 100)}' is not an email id: ids are 1–80 characters of a-z, 0-9 and '_'`,
+      `'${raw.slice(0, 100)}' is not an email id: ids are 1–80 characters of a-z, 0-9 and '_'`,
     );
   }
-  return id;
+  return raw;
 }
 
 function limitBody(maxSize: number) {
@@ -50,37 +42,38 @@ function limitBody(maxSize: number) {
 export function emailRoutes({ inbox, runner, boxApi, logger }: EmailRoutesDeps): Hono {
   const app = new Hono();
 
-  app.post("/receive", limitBody(MAX_RECEIVE_BYTES), async (c) => {
-    const email = await parseJsonBody(c, inboundEmailSchema);
-    const key = c.req.header("idempotency-key");
-    if (key !== undefined && key !== email.id) {
-      throw new HttpError(
-        "BAD_REQUEST",
-        `the Idempotency-Key header ('${key.slice(0, 100)}') must be the email's id ('${email.id}')`,
-      );
-    }
-    const { duplicate } = receiveInboundEmail({ inbox, runner, logger, email });
-    return duplicate
-      ? c.json({ id: email.id, duplicate: true }, 200)
-      : c.json({ id: email.id, accepted: true }, 202);
-  });
+  contractRoute(
+    app,
+    boxAgentContract.email.receive,
+    (email, c) => {
+      const key = c.req.header("idempotency-key");
+      if (key !== undefined && key !== email.id) {
+        throw new HttpError(
+          "BAD_REQUEST",
+          `the Idempotency-Key header ('${key.slice(0, 100)}') must be the email's id ('${email.id}')`,
+        );
+      }
+      const { duplicate } = receiveInboundEmail({ inbox, runner, logger, email });
+      return duplicate
+        ? new Answer(200, { id: email.id, duplicate: true })
+        : { id: email.id, accepted: true as const };
+    },
+    limitBody(MAX_RECEIVE_BYTES),
+  );
 
-  app.get("/list", (c) => {
-    const { archived, limit } = parseQuery(c, listSchema);
-    const emails = inbox
-      .list({ archived, limit })
-      .map(({ id, from, subject, receivedAt, threadId, read }) => ({
-        id,
-        from,
-        subject,
-        receivedAt,
-        threadId,
-        read,
-      }));
-    return c.json({ emails });
-  });
+  contractRoute(app, boxAgentContract.email.list, ({ archived, limit }) => ({
+    emails: inbox.list({ archived, limit }).map(({ id, from, subject, receivedAt, threadId, read }) => ({
+      id,
+      from,
+      subject,
+      receivedAt,
+      threadId,
+      read,
+    })),
+  }));
 
-  app.post("/send", limitBody(MAX_SEND_BYTES), async (c) => {
+  // Not in the contract: it passes the box API's `email.send` through, and that contract types it.
+  app.post("/email/send", limitBody(MAX_SEND_BYTES), async (c) => {
     // The platform validates and answers for itself (400, 404, 413, 429); its answer is passed on as is.
     const body = await parseJsonBody(c, z.record(z.string(), z.unknown()));
     let answer: Awaited<ReturnType<typeof boxApi.forward>>;
@@ -98,20 +91,20 @@ export function emailRoutes({ inbox, runner, boxApi, logger }: EmailRoutesDeps):
     });
   });
 
-  app.get("/:id", (c) => {
-    const id = emailIdParam(c.req.param("id"));
+  contractRoute(app, boxAgentContract.email.get, (params) => {
+    const id = emailIdParam(params.id);
     const stored = inbox.get(id);
     if (stored === undefined) {
       throw new HttpError("NOT_FOUND", `no email ${id} in the inbox or its archive`);
     }
-    return c.json(stored.email);
+    return stored.email;
   });
 
-  app.post("/:id/read", (c) => {
-    const id = emailIdParam(c.req.param("id"));
+  contractRoute(app, boxAgentContract.email.markRead, (params) => {
+    const id = emailIdParam(params.id);
     try {
       const { alreadyRead } = inbox.markRead(id);
-      return c.json({ id, read: true, alreadyRead });
+      return { id, read: true as const, alreadyRead };
     } catch (error) {
       if (error instanceof EmailNotFoundError) {
         throw new HttpError("NOT_FOUND", error.message);

@@ -2,24 +2,20 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { HttpError } from "./errors";
 
-export async function parseJsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new HttpError("BAD_REQUEST", "the request body must be JSON");
-  }
-  const parsed = schema.safeParse(body);
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new HttpError("BAD_REQUEST", z.prettifyError(parsed.error));
   }
   return parsed.data;
 }
 
-export function parseQuery<T>(c: Context, schema: z.ZodType<T>): T {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) {
-    throw new HttpError("BAD_REQUEST", z.prettifyError(parsed.error));
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new HttpError("BAD_REQUEST", "the request body must be JSON");
   }
-  return parsed.data;
+  return parseInput(schema, body);
 }

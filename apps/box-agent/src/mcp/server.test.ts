@@ -104,7 +104,7 @@ describe("box-agent MCP server", () => {
     const invalid = await call("cronjob_create", { name: "x", schedule: "61 * * * *", prompt: "p" });
     expect(invalid).toEqual({
       isError: true,
-      text: "cronjob_create failed: cron expression '61 * * * *': minute must be 0–59",
+      text: "cronjob_create failed: cron expression '61 * * * *': minute must be 0–59, got 61",
     });
   });
 

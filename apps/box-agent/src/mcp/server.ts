@@ -1,8 +1,8 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { emailIdSchema } from "@vps-claude/contract/box-agent";
 import { z } from "zod";
 import { type BoxApiClient, BoxApiError, type Cronjob } from "../box-api";
-import { emailIdSchema } from "../email/inbound-email";
 import type { Inbox } from "../email/inbox";
 import { emailListLine, emailReadResult } from "../email/render";
 import { registerMediaTools } from "./media-tools";

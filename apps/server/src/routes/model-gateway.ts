@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { ServerResponse } from "node:http";
 import { ANSWERED_ON_NODE, type ApiDeps, createModelGateway } from "@vps-claude/api";
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 
 export const MODEL_GATEWAY_PREFIX = "/box/llm";
 

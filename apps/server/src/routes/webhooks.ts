@@ -7,7 +7,8 @@ import {
 } from "@vps-claude/api";
 import { Hono } from "hono";
 import { Webhook, WebhookVerificationError } from "svix";
-import type { AppEnv } from "../app";
+import { errorResponse } from "../api-error";
+import type { AppEnv } from "../app-env";
 
 interface EmailReceivedEvent {
   type: string;
@@ -26,13 +27,10 @@ export function createWebhookRoutes(deps: ApiDeps) {
     const secret = deps.config.email.webhookSecret;
     const resend = deps.config.email.resend;
     if (!secret || !resend) {
-      return c.json(
-        {
-          code: "NOT_CONFIGURED",
-          message:
-            "inbound email through Resend is not configured (set RESEND_API_KEY and RESEND_WEBHOOK_SECRET)",
-        },
-        503,
+      return errorResponse(
+        c,
+        "SERVICE_UNAVAILABLE",
+        "inbound email through Resend is not configured (set RESEND_API_KEY and RESEND_WEBHOOK_SECRET)",
       );
     }
     const raw = await c.req.text();
@@ -46,17 +44,17 @@ export function createWebhookRoutes(deps: ApiDeps) {
     } catch (err) {
       if (err instanceof WebhookVerificationError) {
         c.get("logger").warn({ reason: err.message }, "inbound webhook rejected");
-        return c.json({ code: "UNAUTHORIZED", message: `webhook signature rejected: ${err.message}` }, 401);
+        return errorResponse(c, "UNAUTHORIZED", `webhook signature rejected: ${err.message}`);
       }
       // Correctly signed but not JSON: nothing to store, and retrying will not fix it.
-      return c.json({ code: "BAD_REQUEST", message: "webhook body is not valid JSON" }, 400);
+      return errorResponse(c, "BAD_REQUEST", "webhook body is not valid JSON");
     }
     if (event.type !== "email.received") {
       return c.json({ ignored: event.type }, 200);
     }
     const emailId = event.data?.email_id;
     if (typeof emailId !== "string" || emailId.length === 0 || emailId.length > 200) {
-      return c.json({ code: "BAD_REQUEST", message: "email.received event without a data.email_id" }, 400);
+      return errorResponse(c, "BAD_REQUEST", "email.received event without a data.email_id");
     }
     let message: Awaited<ReturnType<typeof fetchResendInbound>>;
     try {
@@ -80,10 +78,7 @@ export function createWebhookRoutes(deps: ApiDeps) {
         return c.json({ received: false, reason: err.message }, 200);
       }
       c.get("logger").error({ err, emailId }, "could not fetch inbound email from Resend");
-      return c.json(
-        { code: "UPSTREAM_ERROR", message: "could not fetch the email from Resend; retry later" },
-        502,
-      );
+      return errorResponse(c, "BAD_GATEWAY", "could not fetch the email from Resend; retry later");
     }
     const result = await receiveInboundEmail({ deps, message });
     return c.json({ received: true, unrouted: result.unrouted, emails: result.accepted }, 200);

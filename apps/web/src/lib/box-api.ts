@@ -1,235 +1,74 @@
+import type { JsonOf, UserInputs, UserOutputs } from "@vps-claude/contract";
 import { requestJson, segment } from "./api-client";
 
-/** Everything below mirrors the JSON of packages/api's user routes under /rpc; timestamps are ISO strings. */
+/** The JSON of the user routes under /rpc, typed from `userContract`; timestamps are ISO strings. */
+type Out = {
+  [Group in keyof UserOutputs]: { [Route in keyof UserOutputs[Group]]: JsonOf<UserOutputs[Group][Route]> };
+};
+type In = UserInputs;
 
-export type DeployStepStatus = "pending" | "running" | "completed" | "failed" | "skipped";
+export type DeploySteps = Out["deploy"]["steps"];
+export type DeployStep = DeploySteps["steps"][number];
+export type DeployStepStatus = DeployStep["status"];
 
-export interface DeployStep {
-  step: string;
-  label: string;
-  status: DeployStepStatus;
-  attempt: number;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  logExcerpt: string | null;
-  errorMessage: string | null;
-}
+type RecordedContext = Out["session"]["list"]["sessions"][number];
+type RecordedRun = RecordedContext["runs"][number];
+export type SendResult = Out["session"]["send"];
+/** What the chat shows of a run; a run it just sent is added with the status the send answered. */
+export type SessionRun = Pick<
+  RecordedRun,
+  "id" | "prompt" | "result" | "startedAt" | "completedAt" | "durationMs" | "costUsd" | "error" | "note"
+> & { status: RecordedRun["status"] | SendResult["status"] };
+export type SessionContext = Omit<RecordedContext, "runs"> & { runs: SessionRun[] };
+export type ContextType = SessionContext["contextType"];
 
-export interface DeploySteps {
-  deployId: string | null;
-  steps: DeployStep[];
-}
-
-export type ContextType = "session" | "email" | "cron";
-
-export interface SessionRun {
-  id: string;
-  status: string;
-  prompt: string;
-  result: string | null;
-  startedAt: string;
-  completedAt: string | null;
-  durationMs: number | null;
-  costUsd: number | null;
-  error: string | null;
-  note: string | null;
-}
-
-export interface SessionContext {
-  contextType: ContextType;
-  contextId: string;
-  sessionId: string | null;
-  createdAt: string | null;
-  updatedAt: string | null;
-  /** Newest first, as box-agent lists them; only the latest few. */
-  runs: SessionRun[];
-}
-
-export interface SendResult {
-  runId: string;
-  sessionId: string | null;
-  status: string;
-  result: string | null;
-  costUsd: number | null;
-  durationMs: number;
-  error?: string | null;
-  note?: string | null;
-}
-
-export const EMAIL_STATUSES = ["received", "queued", "delivered", "sent", "failed", "rejected"] as const;
-export type EmailStatus = (typeof EMAIL_STATUSES)[number];
-export type EmailDirection = "inbound" | "outbound";
-
-export interface EmailSummary {
-  id: string;
-  direction: EmailDirection;
-  status: EmailStatus;
-  threadId: string;
-  messageId: string;
-  from: string;
-  to: string[];
-  subject: string;
-  attempts: number;
-  errorMessage: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-  sentAt: string | null;
-}
-
-export interface EmailAttachment {
-  filename: string;
-  contentType: string;
-  size: number;
-}
-
+/** Type-only imports keep the contract (zod, node:url) out of the browser bundle; the compiler checks the list. */
+export const EMAIL_STATUSES = [
+  "received",
+  "queued",
+  "delivered",
+  "sent",
+  "failed",
+  "rejected",
+] as const satisfies readonly EmailStatus[];
+export type EmailSummary = Out["email"]["list"][number];
+export type EmailStatus = EmailSummary["status"];
+export type EmailDirection = EmailSummary["direction"];
+export type EmailDetail = Out["email"]["get"];
+export type EmailAttachment = EmailDetail["attachments"][number];
 /** The receiving side's SPF/DKIM/DMARC verdict on an inbound email. */
-export interface EmailAuthentication {
-  source: "smtp" | "resend" | "none";
-  spf: string;
-  dkim: string;
-  dmarc: string;
-  authenticated: boolean;
-  domain?: string;
-}
-
-export interface EmailDetail extends EmailSummary {
-  cc: string[];
-  inReplyTo: string | null;
-  references: string[];
-  text: string | null;
-  html: string | null;
-  markdown: string | null;
-  provider: string;
-  providerMessageId: string | null;
-  untrustedSender: boolean;
-  /** Inbound only; null for outbound mail and mail stored before senders were checked. */
-  authentication: EmailAuthentication | null;
-  attachments: EmailAttachment[];
-}
-
-export interface EmailFilter {
-  direction?: EmailDirection;
-  status?: EmailStatus;
+export type EmailAuthentication = NonNullable<EmailDetail["authentication"]>;
+export type EmailFilter = Pick<Partial<In["email"]["list"]>, "direction" | "status" | "before"> & {
   limit?: number;
-  before?: string;
-}
+};
+export type EmailSettings = Out["email"]["getSettings"];
+export type SenderPolicy = EmailSettings["senderPolicy"];
 
-export type SenderPolicy = "anyone" | "allowlist";
+export type Cronjob = Out["cronjob"]["create"];
+export type CronjobInput = Omit<In["cronjob"]["create"], "boxId" | "enabled">;
+export type CronjobExecution = Out["cronjob"]["executions"][number];
+export type CronjobExecutionStatus = CronjobExecution["status"];
 
-export interface EmailSettings {
-  address: string;
-  senderPolicy: SenderPolicy;
-  allowedSenders: string[];
-  blockedSenders: string[];
-}
+export type EnvVar = Out["envVar"]["create"];
+export type EnvVarType = EnvVar["type"];
 
-export interface Cronjob {
-  id: string;
-  boxId: string;
-  name: string;
-  schedule: string;
-  prompt: string;
-  timezone: string;
-  enabled: boolean;
-  lastRunAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CronjobInput {
-  name: string;
-  schedule: string;
-  prompt: string;
-  timezone?: string;
-}
-
-export type CronjobExecutionStatus = "pending" | "waking_box" | "running" | "completed" | "failed";
-
-export interface CronjobExecution {
-  id: string;
-  cronjobId: string;
-  status: CronjobExecutionStatus;
-  scheduledFor: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  errorMessage: string | null;
-  sessionId: string | null;
-  resultExcerpt: string | null;
-  createdAt: string;
-}
-
-export type EnvVarType = "plain" | "secret";
-
-export interface EnvVar {
-  key: string;
-  type: EnvVarType;
-  /** The value of a plain variable; always null for a secret. */
-  value: string | null;
-  /** A mask such as "••••••••alue" for a secret; null for a plain variable. */
-  maskedValue: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const TRIGGER_TYPES = ["session", "email", "cron"] as const;
-export type TriggerType = (typeof TRIGGER_TYPES)[number];
-
-export interface AgentConfig {
-  triggerType: TriggerType;
-  model: string;
-  systemPrompt: string;
-  isDefaultPrompt: boolean;
-  mcpServers: Record<string, unknown>;
-  updatedAt: string | null;
-}
-
-export interface AgentConfigPatch {
-  triggerType: TriggerType;
-  model?: string;
-  /** null puts the default prompt back. */
-  systemPrompt?: string | null;
+export const TRIGGER_TYPES = ["session", "email", "cron"] as const satisfies readonly TriggerType[];
+export type AgentConfig = Out["agentConfig"]["update"];
+export type TriggerType = AgentConfig["triggerType"];
+/** `mcpServers` is the JSON the owner typed: the server checks it against the contract and names what is wrong. */
+export type AgentConfigPatch = Omit<In["agentConfig"]["update"], "boxId" | "mcpServers"> & {
   mcpServers?: Record<string, unknown>;
-}
+};
 
-export interface Credential {
-  key: string;
-  maskedValue: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Credential = Out["credential"]["create"];
 
-export type FileEntryType = "file" | "dir" | "symlink" | "other";
+export type DirectoryListing = Out["files"]["list"];
+export type FileEntry = DirectoryListing["entries"][number];
+export type FileEntryType = FileEntry["type"];
+export type FileContent = Out["files"]["read"];
+export type FileEncoding = FileContent["encoding"];
 
-export interface FileEntry {
-  name: string;
-  /** Absolute, inside the box's home. */
-  path: string;
-  type: FileEntryType;
-}
-
-export interface DirectoryListing {
-  /** The directory's real path, symlinks resolved; directories come first in `entries`. */
-  path: string;
-  entries: FileEntry[];
-}
-
-export type FileEncoding = "utf8" | "base64";
-
-export interface FileContent {
-  path: string;
-  /** In bytes. */
-  size: number;
-  /** Text comes as utf8; anything else (images, archives) as base64. */
-  encoding: FileEncoding;
-  content: string;
-}
-
-export interface Skill {
-  name: string;
-  description: string;
-}
+export type Skill = Out["box"]["skills"][number];
 
 const box = (boxId: string) => `/rpc/box/${segment(boxId)}`;
 

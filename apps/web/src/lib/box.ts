@@ -1,20 +1,17 @@
-export const BOX_STATUSES = ["pending", "deploying", "running", "error", "deleting"] as const;
+import type { JsonOf, UserOutputs } from "@vps-claude/contract";
 
-export type BoxStatus = (typeof BOX_STATUSES)[number];
+/** A box as the API returns it (`/rpc/box`), typed from the contract. Timestamps are ISO strings. */
+export type Box = JsonOf<UserOutputs["box"]["get"]>;
 
-/** A box as the API returns it (`/rpc/box`). Timestamps are ISO strings. */
-export interface Box {
-  id: string;
-  name: string;
-  subdomain: string;
-  email: string;
-  status: BoxStatus;
-  errorMessage: string | null;
-  skills: string[];
-  spriteUrl: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type BoxStatus = Box["status"];
+
+export const BOX_STATUSES = [
+  "pending",
+  "deploying",
+  "running",
+  "error",
+  "deleting",
+] as const satisfies readonly BoxStatus[];
 
 export const BOX_NAME_MAX_LENGTH = 64;
 

@@ -1,17 +1,13 @@
 import { createWorker, JOBS } from "@vps-claude/queue";
 import type { Redis } from "@vps-claude/redis";
-import { UnrecoverableError, type Worker } from "bullmq";
+import type { Worker } from "bullmq";
 import type { ApiDeps } from "../deps";
 import { teardownDeletedBox } from "../services/box/teardown-deleted-box";
 import { reconcileCronjobSchedules } from "../services/cronjob/sync-cronjob-schedule";
 import { triggerCronjob } from "../services/cronjob/trigger-cronjob";
 import type { DeployRuntime } from "../services/deploy/deploy-runtime";
-import {
-  deliverInboundEmail,
-  markEmailFailed,
-  noteEmailAttemptFailed,
-} from "../services/email/deliver-inbound-email";
-import { PermanentSendError, sendOutboundEmail } from "../services/email/send-outbound-email";
+import { deliverInboundEmail } from "../services/email/deliver-inbound-email";
+import { sendOutboundEmail } from "../services/email/send-outbound-email";
 import { startDeployWorkers } from "./deploy";
 
 export interface StartWorkersOptions {
@@ -32,8 +28,6 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
 export async function startWorkers({
   deps,
   connection,
@@ -47,87 +41,51 @@ export async function startWorkers({
     ...startDeployWorkers({ deps, runtime, connection, prefix, logger, lockDurationMs }),
 
     createWorker({
-      queue: "deleteBox",
+      job: JOBS.deleteBox,
       connection,
       prefix,
       logger,
-      timeoutMs: JOBS.deleteBox.timeoutMs,
-      handler: async (job, { logger: jobLogger, isFinalAttempt }) => {
+      handler: (job, { logger: jobLogger, isFinalAttempt }) => {
         const { boxId } = JOBS.deleteBox.schema.parse(job.data);
-        const { removed, spriteName } = await teardownDeletedBox({ deps, runtime, boxId, isFinalAttempt });
-        jobLogger.info({ boxId, removed, sprite: spriteName }, "box deleted");
-        return { removed };
+        return teardownDeletedBox({ deps, runtime, boxId, isFinalAttempt, logger: jobLogger });
       },
     }),
 
     createWorker({
-      queue: "deliverEmail",
+      job: JOBS.deliverEmail,
       connection,
       prefix,
       logger,
       concurrency: 10,
-      timeoutMs: JOBS.deliverEmail.timeoutMs,
-      handler: async (job, { attempt, isFinalAttempt }) => {
+      handler: (job, { attempt, isFinalAttempt }) => {
         const { emailId } = JOBS.deliverEmail.schema.parse(job.data);
-        try {
-          return await deliverInboundEmail({ deps, emailId, attempt });
-        } catch (err) {
-          if (isFinalAttempt) {
-            await markEmailFailed({
-              deps,
-              emailId,
-              reason: `not delivered after ${attempt} attempts: ${messageOf(err)}`,
-            });
-          } else {
-            await noteEmailAttemptFailed({ deps, emailId, reason: messageOf(err) });
-          }
-          throw err;
-        }
+        return deliverInboundEmail({ deps, emailId, attempt, isFinalAttempt });
       },
     }),
 
     createWorker({
-      queue: "sendEmail",
+      job: JOBS.sendEmail,
       connection,
       prefix,
       logger,
       concurrency: 10,
-      timeoutMs: JOBS.sendEmail.timeoutMs,
-      handler: async (job, { attempt, isFinalAttempt }) => {
+      handler: (job, { attempt, isFinalAttempt }) => {
         const { emailId } = JOBS.sendEmail.schema.parse(job.data);
-        try {
-          return await sendOutboundEmail({ deps, emailId });
-        } catch (err) {
-          if (err instanceof PermanentSendError) {
-            await markEmailFailed({ deps, emailId, reason: err.message });
-            throw new UnrecoverableError(err.message);
-          }
-          if (isFinalAttempt) {
-            await markEmailFailed({
-              deps,
-              emailId,
-              reason: `not sent after ${attempt} attempts: ${messageOf(err)}`,
-            });
-          } else {
-            await noteEmailAttemptFailed({ deps, emailId, reason: messageOf(err) });
-          }
-          throw err;
-        }
+        return sendOutboundEmail({ deps, emailId, attempt, isFinalAttempt });
       },
     }),
 
     createWorker({
-      queue: "triggerCronjob",
+      job: JOBS.triggerCronjob,
       connection,
       prefix,
       logger,
       concurrency: 10,
-      timeoutMs: JOBS.triggerCronjob.timeoutMs,
-      handler: async (job) => {
+      handler: (job) => {
         const { cronjobId } = JOBS.triggerCronjob.schema.parse(job.data);
         // A scheduler's job carries the tick it fires for; a manual run uses the moment it was queued.
-        const tick = new Date(Number(job.opts.prevMillis ?? job.timestamp));
-        return triggerCronjob({ deps, cronjobId, scheduledFor: tick });
+        const scheduledFor = new Date(Number(job.opts.prevMillis ?? job.timestamp));
+        return triggerCronjob({ deps, cronjobId, scheduledFor });
       },
     }),
   ];

@@ -1,3 +1,4 @@
+import { userApi } from "../../procedures";
 import { agentConfigRouter } from "./agent-config";
 import { boxRouter } from "./box";
 import { credentialRouter } from "./credential";
@@ -8,8 +9,8 @@ import { filesRouter } from "./files";
 import { networkPolicyRouter } from "./network-policy";
 import { deployRouter, sessionRouter } from "./session";
 
-/** Everything a signed-in user can call, served under /rpc. */
-export const userRouter = {
+/** Everything a signed-in user can call, served under /rpc: `userContract`, implemented. */
+export const userRouter = userApi.router({
   box: boxRouter,
   cronjob: cronjobRouter,
   credential: credentialRouter,
@@ -20,6 +21,6 @@ export const userRouter = {
   session: sessionRouter,
   files: filesRouter,
   networkPolicy: networkPolicyRouter,
-};
+});
 
 export type UserRouter = typeof userRouter;

@@ -9,8 +9,6 @@ import {
   storeMedia,
 } from "./media-call";
 
-export const MAX_SPEECH_CHARACTERS = 5000;
-
 /** `text_to_speech`: ElevenLabs multilingual v2 (MP3), else Replicate XTTS v2 (WAV). */
 export async function textToSpeech({
   deps,

@@ -1,37 +1,39 @@
+import type { BoxAgentInput, BoxAgentOutput, BoxAgentProcedureKey } from "@vps-claude/contract/box-agent";
 import type { box } from "@vps-claude/db";
-import type { z } from "zod";
 
 type BoxRow = typeof box.$inferSelect;
 
-/** What a box answers by default at most; a call that expects more says so. */
-export const DEFAULT_BOX_ANSWER_MAX_BYTES = 1024 * 1024;
-
-export interface BoxAgentRequest<T> {
-  method: "GET" | "POST";
-  /** Path on box-agent, e.g. `/email/receive`. */
-  path: string;
-  body?: unknown;
-  /** The shape of a 2xx answer (JSON); anything else from the box is refused. */
-  schema: z.ZodType<T>;
+export interface BoxAgentCallOptions {
   /** Lets box-agent drop a repeated delivery. */
   idempotencyKey?: string;
   timeoutMs?: number;
-  /** Largest answer read, in bytes (default 1 MiB); a bigger one is cut off and refused. */
-  maxBytes?: number;
 }
 
+/** A route without input (`health`) takes none; every other one takes the contract's input. */
+export type BoxAgentCallArgs<K extends BoxAgentProcedureKey> =
+  unknown extends BoxAgentInput<K>
+    ? [input?: undefined, options?: BoxAgentCallOptions]
+    : [input: BoxAgentInput<K>, options?: BoxAgentCallOptions];
+
 /**
- * A 2xx answer, parsed against the request's schema, or box-agent's own refusal (4xx/5xx) with its
- * message. Whatever else the box does (redirect, oversize, not JSON, wrong shape) is thrown as a
- * {@link BoxBadAnswerError}.
+ * A 2xx answer, parsed against the contract's output schema, or box-agent's own refusal (4xx/5xx)
+ * with its message. Whatever else the box does (redirect, oversize, not JSON, wrong shape) is thrown
+ * as a {@link BoxBadAnswerError}.
  */
 export type BoxAgentResponse<T> =
   | { ok: true; status: number; body: T }
   | { ok: false; status: number; message: string };
 
-/** How the platform talks to a box's daemon: wake the sandbox, then call through its URL with the box token. */
+/**
+ * How the platform talks to a box's daemon: wake the sandbox, then call one route of
+ * `boxAgentContract` through its URL with the box token, e.g. `call(box, "email.receive", email)`.
+ */
 export interface BoxAgentClient {
-  call<T>(target: BoxRow, request: BoxAgentRequest<T>): Promise<BoxAgentResponse<T>>;
+  call<K extends BoxAgentProcedureKey>(
+    target: BoxRow,
+    procedure: K,
+    ...args: BoxAgentCallArgs<NoInfer<K>>
+  ): Promise<BoxAgentResponse<BoxAgentOutput<K>>>;
 }
 
 /** The box could not be reached at all (no sandbox, no token, connection failed, timed out). */

@@ -1,15 +1,19 @@
+import {
+  type BoxAgentOutput,
+  type BoxAgentProcedureKey,
+  boxAgentProcedure,
+  DEFAULT_BOX_ANSWER_MAX_BYTES,
+} from "@vps-claude/contract/box-agent";
 import type { box, Database } from "@vps-claude/db";
 import type { Keyring } from "@vps-claude/shared";
 import { BodyTooLargeError, readBoundedBody, type SpritesClient } from "@vps-claude/sprites";
-import type { z } from "zod";
 import { getBoxToken } from "../box/authenticate-box";
 import {
+  type BoxAgentCallArgs,
   type BoxAgentClient,
-  type BoxAgentRequest,
   type BoxAgentResponse,
   BoxBadAnswerError,
   BoxUnreachableError,
-  DEFAULT_BOX_ANSWER_MAX_BYTES,
   describeBox,
 } from "./box-agent-client";
 
@@ -24,11 +28,50 @@ function isJson(response: Response): boolean {
   return type === "application/json";
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
+interface Issue {
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined;
+}
+
+function describeIssues(issues: readonly Issue[]): string {
+  return issues
     .slice(0, 3)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .map((issue) => {
+      const path = (issue.path ?? []).map((part) => String(typeof part === "object" ? part.key : part));
+      return `${path.length > 0 ? path.join(".") : "(root)"}: ${issue.message}`;
+    })
     .join("; ");
+}
+
+/**
+ * The HTTP request of one contract route, the way box-agent reads it: path params from the input,
+ * the rest as the query of a GET or the JSON body of a POST (none when the path has params).
+ */
+function toHttpRequest(
+  route: { method?: string; path?: string },
+  input: unknown,
+): { method: string; path: string; body?: unknown } {
+  const method = route.method ?? "POST";
+  const rest: Record<string, unknown> =
+    typeof input === "object" && input !== null ? { ...(input as Record<string, unknown>) } : {};
+  const template = route.path ?? "/";
+  const hasParams = /\{\w+\}/.test(template);
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = rest[name];
+    delete rest[name];
+    return encodeURIComponent(String(value ?? ""));
+  });
+  if (method === "GET") {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) {
+        query.set(key, String(value));
+      }
+    }
+    const search = query.toString();
+    return { method, path: search === "" ? path : `${path}?${search}` };
+  }
+  return hasParams || input === undefined ? { method, path } : { method, path, body: input };
 }
 
 async function readRefusal(response: Response): Promise<string> {
@@ -52,7 +95,7 @@ async function readRefusal(response: Response): Promise<string> {
  *
  * Whatever answers is treated as hostile: redirects are refused rather than followed (a same-origin
  * `307` to the Sprites API, or one to a metadata address, must lead nowhere), bodies are read as a
- * bounded stream, JSON is required and parsed against the caller's schema.
+ * bounded stream, JSON is required and parsed against the route's output schema in `boxAgentContract`.
  */
 export function createSpritesBoxAgentClient({
   sprites,
@@ -64,7 +107,13 @@ export function createSpritesBoxAgentClient({
   keyring: Keyring;
 }): BoxAgentClient {
   return {
-    async call<T>(target: BoxRow, request: BoxAgentRequest<T>): Promise<BoxAgentResponse<T>> {
+    async call<K extends BoxAgentProcedureKey>(
+      target: BoxRow,
+      key: K,
+      ...[input, options = {}]: BoxAgentCallArgs<K>
+    ): Promise<BoxAgentResponse<BoxAgentOutput<K>>> {
+      const procedure = boxAgentProcedure(key);
+      const request = toHttpRequest(procedure["~orpc"].route, input);
       const who = describeBox(target);
       if (!target.spriteName) {
         throw new BoxUnreachableError(`${who} has no sandbox yet`);
@@ -77,11 +126,11 @@ export function createSpritesBoxAgentClient({
       if (request.body !== undefined) {
         headers["content-type"] = "application/json";
       }
-      if (request.idempotencyKey) {
-        headers["idempotency-key"] = request.idempotencyKey;
+      if (options.idempotencyKey) {
+        headers["idempotency-key"] = options.idempotencyKey;
       }
-      const maxBytes = request.maxBytes ?? DEFAULT_BOX_ANSWER_MAX_BYTES;
-      const timeout = AbortSignal.timeout(request.timeoutMs ?? 30_000);
+      const maxBytes = procedure["~orpc"].meta.maxAnswerBytes ?? DEFAULT_BOX_ANSWER_MAX_BYTES;
+      const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
       let response: Response;
       try {
         response = await sprites.fetchSprite(target.spriteName, request.path, {
@@ -133,13 +182,14 @@ export function createSpritesBoxAgentClient({
           `${who} answered ${request.method} ${request.path} with a body that is not valid JSON`,
         );
       }
-      const parsed = request.schema.safeParse(json);
-      if (!parsed.success) {
+      const schema = procedure["~orpc"].outputSchema;
+      const parsed = schema === undefined ? { value: json } : await schema["~standard"].validate(json);
+      if (parsed.issues !== undefined) {
         throw new BoxBadAnswerError(
-          `${who} answered ${request.method} ${request.path} with JSON of the wrong shape (${describeIssues(parsed.error)})`,
+          `${who} answered ${request.method} ${request.path} with JSON of the wrong shape (${describeIssues(parsed.issues)})`,
         );
       }
-      return { ok: true, status: response.status, body: parsed.data };
+      return { ok: true, status: response.status, body: parsed.value as BoxAgentOutput<K> };
     },
   };
 }

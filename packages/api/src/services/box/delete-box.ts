@@ -2,6 +2,7 @@ import { box } from "@vps-claude/db";
 import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { ServiceError } from "../../errors";
+import { enqueueOrFail } from "../queue/enqueue-or-fail";
 import { type BoxDto, toBoxDto } from "./box-dto";
 import { getOwnedBox } from "./get-owned-box";
 
@@ -27,12 +28,13 @@ export async function deleteBox({
   if (!updated) {
     throw new ServiceError("NOT_FOUND", `box '${boxId}' was not found`);
   }
-  try {
+  await enqueueOrFail({
+    deps,
+    job: "deleteBox",
+    data: { boxId },
     // A fresh job per request: deleting again after a teardown that gave up starts it over.
-    await deps.queues.enqueue("deleteBox", { boxId }, { jobId: `delete-${boxId}-${Date.now()}` });
-  } catch (err) {
-    deps.logger.error({ err, boxId }, "could not queue box deletion");
-    throw new ServiceError("SERVICE_UNAVAILABLE", "the job queue is unavailable; try deleting again shortly");
-  }
+    opts: { jobId: `delete-${boxId}-${Date.now()}` },
+    whatToDo: "try deleting again shortly",
+  });
   return toBoxDto(updated, deps.config.agentsDomain);
 }

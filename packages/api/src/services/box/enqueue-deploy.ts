@@ -1,7 +1,7 @@
 import { box } from "@vps-claude/db";
 import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
-import { ServiceError } from "../../errors";
+import { enqueueOrFail } from "../queue/enqueue-or-fail";
 
 /**
  * Hands a deploy attempt to the orchestrator queue. The job id is derived from the deploy id, so a
@@ -17,20 +17,19 @@ export async function enqueueDeploy({
   boxId: string;
   deployId: string;
 }) {
-  try {
-    await deps.queues.enqueue("deployOrchestrator", { boxId, deployId }, { jobId: `deploy-${deployId}` });
-  } catch (err) {
-    deps.logger.error({ err, boxId, deployId }, "could not queue deploy");
-    await deps.db
-      .update(box)
-      .set({
-        status: "error",
-        errorMessage: "The deploy could not be queued (job queue unavailable). Try redeploying.",
-      })
-      .where(eq(box.id, boxId));
-    throw new ServiceError(
-      "SERVICE_UNAVAILABLE",
-      "the job queue is unavailable; the box was saved, redeploy it shortly",
-    );
-  }
+  await enqueueOrFail({
+    deps,
+    job: "deployOrchestrator",
+    data: { boxId, deployId },
+    opts: { jobId: `deploy-${deployId}` },
+    whatToDo: "the box was saved, redeploy it shortly",
+    markFailed: () =>
+      deps.db
+        .update(box)
+        .set({
+          status: "error",
+          errorMessage: "The deploy could not be queued (job queue unavailable). Try redeploying.",
+        })
+        .where(eq(box.id, boxId)),
+  });
 }

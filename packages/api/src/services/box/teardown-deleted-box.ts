@@ -1,4 +1,5 @@
 import { box, boxEmail } from "@vps-claude/db";
+import type { Logger } from "@vps-claude/logger";
 import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import type { DeployRuntime } from "../deploy/deploy-runtime";
@@ -16,11 +17,14 @@ export async function teardownDeletedBox({
   runtime,
   boxId,
   isFinalAttempt,
+  logger,
 }: {
   deps: ApiDeps;
   runtime: DeployRuntime;
   boxId: string;
   isFinalAttempt: boolean;
+  /** The job's logger. */
+  logger: Logger;
 }): Promise<{ removed: boolean; spriteName: string | null }> {
   const [row] = await deps.db.select().from(box).where(eq(box.id, boxId));
   const spriteName = row?.spriteName ?? null;
@@ -43,6 +47,7 @@ export async function teardownDeletedBox({
     .from(boxEmail)
     .where(eq(boxEmail.boxId, boxId));
   const removed = await removeDeletedBox({ db: deps.db, boxId });
+  logger.info({ boxId, removed, sprite: spriteName }, "box deleted");
   if (!removed) {
     return { removed, spriteName };
   }

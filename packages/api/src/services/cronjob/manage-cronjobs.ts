@@ -3,6 +3,7 @@ import { newId } from "@vps-claude/shared";
 import { and, count, desc, eq, not, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, notFound, ServiceError } from "../../errors";
+import { enqueueOrFail } from "../queue/enqueue-or-fail";
 import type { CronjobDto, CronjobExecutionDto } from "./cronjob-dto";
 import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-schedule";
 
@@ -197,10 +198,5 @@ export async function runCronjobNow({
   cronjobId: string;
 }) {
   await getCronjob(deps, boxId, cronjobId);
-  try {
-    await deps.queues.enqueue("triggerCronjob", { cronjobId });
-  } catch (err) {
-    deps.logger.error({ err, cronjobId }, "could not queue a cronjob run");
-    throw new ServiceError("SERVICE_UNAVAILABLE", "the job queue is unavailable; try again shortly");
-  }
+  await enqueueOrFail({ deps, job: "triggerCronjob", data: { cronjobId }, whatToDo: "try again shortly" });
 }

@@ -2,7 +2,6 @@ import { box, boxCronjob, boxCronjobExecution } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
 import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
-import { boxAgentAnswers, RUN_ANSWER_MAX_BYTES } from "../box-agent/box-agent-answers";
 
 type ExecutionStatus = (typeof boxCronjobExecution.$inferSelect)["status"];
 
@@ -73,12 +72,7 @@ export async function triggerCronjob({
     .where(eq(boxCronjobExecution.id, executionId));
   try {
     // Any request through the sprite URL wakes a sleeping sprite; /health answers once box-agent is back.
-    const wake = await deps.boxAgent.call(row.box, {
-      method: "GET",
-      path: "/health",
-      schema: boxAgentAnswers.health,
-      timeoutMs: 60_000,
-    });
+    const wake = await deps.boxAgent.call(row.box, "health", undefined, { timeoutMs: 60_000 });
     if (!wake.ok) {
       return finish("failed", {
         errorMessage: `the box did not wake: box-agent /health answered HTTP ${wake.status}`,
@@ -88,14 +82,12 @@ export async function triggerCronjob({
       .update(boxCronjobExecution)
       .set({ status: "running" })
       .where(eq(boxCronjobExecution.id, executionId));
-    const response = await deps.boxAgent.call(row.box, {
-      method: "POST",
-      path: "/cron/trigger",
-      body: { cronjobId, name: row.cronjob.name, prompt: row.cronjob.prompt },
-      schema: boxAgentAnswers.runOutcome,
-      maxBytes: RUN_ANSWER_MAX_BYTES,
-      timeoutMs: 4.5 * 60_000,
-    });
+    const response = await deps.boxAgent.call(
+      row.box,
+      "cron.trigger",
+      { cronjobId, name: row.cronjob.name, prompt: row.cronjob.prompt },
+      { timeoutMs: 4.5 * 60_000 },
+    );
     if (!response.ok) {
       return finish("failed", {
         errorMessage: `box-agent answered HTTP ${response.status}: ${response.message}`,

@@ -1,27 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { boxAgentHealthSchema } from "@vps-claude/contract/box-agent";
 import { box } from "@vps-claude/db";
 import { PermanentJobError } from "@vps-claude/queue";
 import { decryptSecret, encryptSecret } from "@vps-claude/shared";
 import { readBoundedBody, type SpriteSummary } from "@vps-claude/sprites";
 import { and, eq, sql } from "drizzle-orm";
-import type { ApiDeps } from "../../deps";
 import { getBoxToken } from "../box/authenticate-box";
 import { applyNetworkPolicy } from "../box/box-network-policy";
-import { boxAgentAnswers } from "../box-agent/box-agent-answers";
 import { readCredentialValues } from "../credential/manage-credentials";
 import { readEnvVarValues } from "../env-var/manage-env-vars";
 import { OWNER_MODEL_KEY } from "../model-gateway/resolve-model-key";
 import { listSkills } from "../skills/skill-catalog";
 import type { DeployRuntime } from "./deploy-runtime";
 import { spriteNameFor } from "./deploy-runtime";
-import type { CurrentBox, StepOutcome } from "./run-deploy-step";
-
-export interface StepDeps {
-  deps: ApiDeps;
-  runtime: DeployRuntime;
-}
+import type { CurrentBox, StepDeps, StepOutcome } from "./pipeline";
 
 const SERVICE_NAME = "box-agent";
 const HEALTH_ANSWER_MAX_BYTES = 64 * 1024;
@@ -167,7 +161,7 @@ export async function healthCheckStep({ runtime }: StepDeps, current: CurrentBox
     intervalMs: 250,
   });
   // Whatever answers the sprite URL is the box's own program: read a bounded body, check its shape.
-  const parsed = boxAgentAnswers.health.safeParse(
+  const parsed = boxAgentHealthSchema.safeParse(
     await readBoundedBody(response, HEALTH_ANSWER_MAX_BYTES).then(
       (raw) => JSON.parse(raw.toString("utf8")) as unknown,
       () => undefined,

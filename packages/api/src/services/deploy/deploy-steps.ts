@@ -2,50 +2,21 @@ import { box, boxDeployStep, type Database } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
 import { and, eq, sql } from "drizzle-orm";
 
-/** The spec's pipeline, in order. installSkill steps are named `installSkill:<skill>`. */
-export const FIXED_STEPS = [
-  "orchestrator",
-  "createSprite",
-  "setupStep",
-  "healthCheck",
-  "skillsGate",
-  "enableAccess",
-  "finalize",
-] as const;
-export type FixedStep = (typeof FIXED_STEPS)[number];
-
-export const installSkillStep = (skill: string) => `installSkill:${skill}`;
-
-export const STEP_LABELS: Record<FixedStep, string> = {
-  orchestrator: "Prepare deploy",
-  createSprite: "Create sandbox",
-  setupStep: "Install box-agent",
-  healthCheck: "Health check",
-  skillsGate: "Skills",
-  enableAccess: "Enable access",
-  finalize: "Finalize",
-};
-
-export function stepLabel(step: string): string {
-  if (step.startsWith("installSkill:")) {
-    return `Install skill ${step.slice("installSkill:".length)}`;
-  }
-  return STEP_LABELS[step as FixedStep] ?? step;
-}
-
-/** Creates the step rows of a deploy (all `pending`) so the box page shows the whole plan at once. Idempotent. */
+/**
+ * Creates the step rows of a deploy (all `pending`, in the order given) so the box page shows the
+ * whole plan at once. Idempotent.
+ */
 export async function planDeploySteps({
   db,
   boxId,
   deployId,
-  skills,
+  steps,
 }: {
   db: Database;
   boxId: string;
   deployId: string;
-  skills: string[];
+  steps: string[];
 }) {
-  const steps = [...FIXED_STEPS.slice(0, 5), ...skills.map(installSkillStep), ...FIXED_STEPS.slice(5)];
   await db
     .insert(boxDeployStep)
     .values(steps.map((step, position) => ({ id: newId("deployStep"), boxId, deployId, step, position })))
@@ -129,18 +100,19 @@ export async function failDeploy({
   db,
   boxId,
   deployId,
-  step,
+  label,
   reason,
 }: {
   db: Database;
   boxId: string;
   deployId: string;
-  step: string;
+  /** The failed step's label. */
+  label: string;
   reason: string;
 }) {
   await db
     .update(box)
-    .set({ status: "error", errorMessage: `${stepLabel(step)} failed: ${reason}` })
+    .set({ status: "error", errorMessage: `${label} failed: ${reason}` })
     .where(and(eq(box.id, boxId), eq(box.deployId, deployId), sql`${box.status} <> 'deleting'`));
 }
 

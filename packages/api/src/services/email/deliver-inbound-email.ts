@@ -1,8 +1,7 @@
 import { box, boxEmail } from "@vps-claude/db";
 import { eq, sql } from "drizzle-orm";
-import type { ApiDeps } from "../../deps";
 import { getBoxToken } from "../box/authenticate-box";
-import { boxAgentAnswers } from "../box-agent/box-agent-answers";
+import { type EmailJobAttempt, recordEmailAttempt } from "./record-email-attempt";
 
 export class DeliveryDeferredError extends Error {
   override name = "DeliveryDeferredError";
@@ -11,18 +10,14 @@ export class DeliveryDeferredError extends Error {
 /**
  * Hands one received email to its box: wakes the box, POSTs `/email/receive` with the box token and
  * the email id as idempotency key (box-agent stores each id once), and marks it `delivered`.
- * Anything that may heal (box asleep, deploying, down) throws so BullMQ retries with backoff; the
- * worker marks it `failed` when the retries run out.
+ * Anything that may heal (box asleep, deploying, down) throws so BullMQ retries with backoff; it is
+ * marked `failed` when the retries run out.
  */
-export async function deliverInboundEmail({
-  deps,
-  emailId,
-  attempt,
-}: {
-  deps: ApiDeps;
-  emailId: string;
-  attempt: number;
-}) {
+export function deliverInboundEmail(job: EmailJobAttempt) {
+  return recordEmailAttempt({ ...job, gaveUp: "not delivered" }, () => deliverOnce(job));
+}
+
+async function deliverOnce({ deps, emailId, attempt }: EmailJobAttempt) {
   const [row] = await deps.db
     .select({ email: boxEmail, box })
     .from(boxEmail)
@@ -48,13 +43,10 @@ export async function deliverInboundEmail({
   if (!token) {
     throw new DeliveryDeferredError("box has no token yet; will retry");
   }
-  const response = await deps.boxAgent.call(target, {
-    method: "POST",
-    path: "/email/receive",
-    idempotencyKey: email.id,
-    schema: boxAgentAnswers.emailReceived,
-    timeoutMs: 20_000,
-    body: {
+  const response = await deps.boxAgent.call(
+    target,
+    "email.receive",
+    {
       id: email.id,
       messageId: email.messageId,
       threadId: email.threadId,
@@ -74,7 +66,8 @@ export async function deliverInboundEmail({
       receivedAt: email.createdAt.toISOString(),
       untrustedSender: email.untrustedSender,
     },
-  });
+    { idempotencyKey: email.id, timeoutMs: 20_000 },
+  );
   if (!response.ok) {
     throw new DeliveryDeferredError(`box-agent answered HTTP ${response.status}: ${response.message}`);
   }
@@ -84,36 +77,4 @@ export async function deliverInboundEmail({
     .where(eq(boxEmail.id, emailId));
   deps.logger.info({ emailId, boxId: target.id, attempt }, "email delivered to box");
   return { outcome: "delivered" as const };
-}
-
-/** Called when the last retry failed: the email stays visible as `failed` with the reason. */
-export async function markEmailFailed({
-  deps,
-  emailId,
-  reason,
-}: {
-  deps: Pick<ApiDeps, "db">;
-  emailId: string;
-  reason: string;
-}) {
-  await deps.db
-    .update(boxEmail)
-    .set({ status: "failed", errorMessage: reason })
-    .where(eq(boxEmail.id, emailId));
-}
-
-/** Between retries the email shows why the last attempt failed. */
-export async function noteEmailAttemptFailed({
-  deps,
-  emailId,
-  reason,
-}: {
-  deps: Pick<ApiDeps, "db">;
-  emailId: string;
-  reason: string;
-}) {
-  await deps.db
-    .update(boxEmail)
-    .set({ errorMessage: `${reason} (retrying)` })
-    .where(eq(boxEmail.id, emailId));
 }

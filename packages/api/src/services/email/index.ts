@@ -4,5 +4,6 @@ export * from "./fetch-resend-inbound";
 export * from "./manage-emails";
 export * from "./queue-outbound-email";
 export * from "./receive-inbound-email";
+export * from "./record-email-attempt";
 export * from "./resolve-thread";
 export * from "./send-outbound-email";

@@ -4,6 +4,7 @@ import { newId } from "@vps-claude/shared";
 import { and, eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { notFound, ServiceError } from "../../errors";
+import { enqueueOrFail } from "../queue/enqueue-or-fail";
 import { checkOutboundRecipientLimit } from "./outbound-recipient-limit";
 
 type BoxRow = typeof box.$inferSelect;
@@ -104,21 +105,20 @@ export async function queueOutboundEmail({
   if (!row) {
     throw new Error("insert returned no row");
   }
-  try {
-    await deps.queues.enqueue("sendEmail", { emailId: id }, { jobId: `send-${id}` });
-  } catch (err) {
-    deps.logger.error({ err, emailId: id }, "could not queue send");
-    await deps.db
-      .update(boxEmail)
-      .set({
-        status: "failed",
-        errorMessage: "the send could not be queued (job queue unavailable); retry it",
-      })
-      .where(eq(boxEmail.id, id));
-    throw new ServiceError(
-      "SERVICE_UNAVAILABLE",
-      "the job queue is unavailable; the email was saved as failed and can be retried",
-    );
-  }
+  await enqueueOrFail({
+    deps,
+    job: "sendEmail",
+    data: { emailId: id },
+    opts: { jobId: `send-${id}` },
+    whatToDo: "the email was saved as failed and can be retried",
+    markFailed: () =>
+      deps.db
+        .update(boxEmail)
+        .set({
+          status: "failed",
+          errorMessage: "the send could not be queued (job queue unavailable); retry it",
+        })
+        .where(eq(boxEmail.id, id)),
+  });
   return row;
 }

@@ -1,18 +1,21 @@
 import { box, boxEmail } from "@vps-claude/db";
 import { EmailSendError, renderAgentEmail } from "@vps-claude/email";
+import { PermanentJobError } from "@vps-claude/queue";
 import { eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
-
-export class PermanentSendError extends Error {
-  override name = "PermanentSendError";
-}
+import { type EmailJobAttempt, recordEmailAttempt } from "./record-email-attempt";
 
 /**
  * The EmailSendWorker's body: renders the agent's markdown to sanitized HTML and text, sends it
  * from the box's address with its threading headers, and records `sent` with the provider's id.
  * Our email id is the idempotency key, so a retry after a lost response does not send twice.
+ * A provider's refusal fails it at once; anything else is retried until the attempts run out.
  */
-export async function sendOutboundEmail({ deps, emailId }: { deps: ApiDeps; emailId: string }) {
+export function sendOutboundEmail(job: EmailJobAttempt) {
+  return recordEmailAttempt({ ...job, gaveUp: "not sent" }, () => sendOnce(job));
+}
+
+async function sendOnce({ deps, emailId }: { deps: ApiDeps; emailId: string }) {
   const [row] = await deps.db
     .select({ email: boxEmail, box })
     .from(boxEmail)
@@ -65,7 +68,7 @@ export async function sendOutboundEmail({ deps, emailId }: { deps: ApiDeps; emai
     return { outcome: "sent" as const, providerMessageId: result.providerMessageId };
   } catch (err) {
     if (err instanceof EmailSendError && !err.retryable) {
-      throw new PermanentSendError(`${err.provider} refused the email: ${err.message}`);
+      throw new PermanentJobError(`${err.provider} refused the email: ${err.message}`);
     }
     throw err;
   }

@@ -7,27 +7,13 @@ import {
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "@vps-claude/logger";
-import type { ApiDeps } from "../../deps";
+import type { ApiDeps, ModelGatewayConfig } from "../../deps";
 import { authenticateBox } from "../box/authenticate-box";
 import { admitModelRequest } from "./admit-model-request";
 import { anthropicErrorResponse, type GatewayRefusal } from "./anthropic-error";
 import { emptyUsage, UsageMeter } from "./model-usage";
 import { createModelRequestRecorder, type ModelRequestRecord } from "./record-model-request";
 import { type ModelKey, resolveModelKey } from "./resolve-model-key";
-
-export interface ModelGatewayConfig {
-  /** `ANTHROPIC_BASE_URL`: the API the gateway forwards to (never handed to a box). */
-  upstreamUrl: string;
-  /** `ANTHROPIC_API_KEY`: the platform's key, used when the box's owner has none of their own. */
-  platformApiKey: string | undefined;
-  /** Largest request body accepted (the Messages API itself takes up to 32 MB). */
-  maxRequestBytes: number;
-  /**
-   * How long a box token's lookup (its box and the key that pays) is reused; a deleted box or a
-   * changed credential takes effect within this time. 0 looks up every request.
-   */
-  accessCacheMs: number;
-}
 
 export const DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com";
 export const DEFAULT_MODEL_REQUEST_MAX_BYTES = 32 * 1024 * 1024;

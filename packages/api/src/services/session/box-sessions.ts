@@ -1,12 +1,7 @@
 import type { box } from "@vps-claude/db";
 import type { ApiDeps } from "../../deps";
 import { ServiceError } from "../../errors";
-import {
-  boxAgentAnswers,
-  RUN_ANSWER_MAX_BYTES,
-  SESSION_LIST_MAX_BYTES,
-} from "../box-agent/box-agent-answers";
-import { type BoxAgentRequest, BoxBadAnswerError, BoxUnreachableError } from "../box-agent/box-agent-client";
+import { type BoxAgentResponse, BoxBadAnswerError, BoxUnreachableError } from "../box-agent/box-agent-client";
 
 type BoxRow = typeof box.$inferSelect;
 
@@ -19,9 +14,10 @@ function requireRunning(target: BoxRow) {
   }
 }
 
-async function callAgent<T>(deps: ApiDeps, target: BoxRow, request: BoxAgentRequest<T>): Promise<T> {
+/** box-agent's refusals and a box's bad answers, as the user API's errors. */
+async function answerOf<T>(call: Promise<BoxAgentResponse<T>>): Promise<T> {
   try {
-    const response = await deps.boxAgent.call(target, request);
+    const response = await call;
     if (!response.ok) {
       throw new ServiceError(
         response.status === 400 ? "BAD_REQUEST" : "SERVICE_UNAVAILABLE",
@@ -43,13 +39,9 @@ async function callAgent<T>(deps: ApiDeps, target: BoxRow, request: BoxAgentRequ
 /** The box's Claude sessions and their recent runs, as box-agent records them. */
 export async function listBoxSessions({ deps, target }: { deps: ApiDeps; target: BoxRow }) {
   requireRunning(target);
-  return callAgent(deps, target, {
-    method: "GET",
-    path: "/sessions/list?limit=100&runs=10",
-    schema: boxAgentAnswers.sessionList,
-    maxBytes: SESSION_LIST_MAX_BYTES,
-    timeoutMs: 20_000,
-  });
+  return answerOf(
+    deps.boxAgent.call(target, "sessions.list", { limit: 100, runs: 10 }, { timeoutMs: 20_000 }),
+  );
 }
 
 /**
@@ -68,12 +60,12 @@ export async function sendBoxSessionMessage({
   message: string;
 }) {
   requireRunning(target);
-  return callAgent(deps, target, {
-    method: "POST",
-    path: "/sessions/send",
-    body: { contextType: "session", contextId, message },
-    schema: boxAgentAnswers.runOutcome,
-    maxBytes: RUN_ANSWER_MAX_BYTES,
-    timeoutMs: 10 * 60_000,
-  });
+  return answerOf(
+    deps.boxAgent.call(
+      target,
+      "sessions.send",
+      { contextType: "session", contextId, message },
+      { timeoutMs: 10 * 60_000 },
+    ),
+  );
 }

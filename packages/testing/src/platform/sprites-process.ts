@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const ENTRY = fileURLToPath(new URL("../../apps/sprites-local/src/main.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("../../../../apps/sprites-local/src/main.ts", import.meta.url));
 
-export interface SpritesLocalProcess {
+/** What the platform harness needs of a sprites-local host, in this process or its own. */
+export interface RunningSprites {
   url: string;
   sandboxMode: string;
   close(): Promise<void>;
@@ -21,11 +22,13 @@ export async function startSpritesLocalProcess(options: {
   token: string;
   idleMs: number;
   readOnlyBinds: string[];
-}): Promise<SpritesLocalProcess> {
+}): Promise<RunningSprites> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ENTRY], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // Next's types (the browser test compiles this file) make NODE_ENV a required key; unset is skipped.
+      NODE_ENV: process.env.NODE_ENV,
       SPRITES_LOCAL_PORT: "0",
       SPRITES_LOCAL_PLATFORM_URL: options.platformUrl,
       SPRITES_LOCAL_TOKEN: options.token,

@@ -1,0 +1,6 @@
+export * from "./base";
+export * from "./cron";
+export * from "./email";
+export * from "./health";
+export * from "./procedures";
+export * from "./sessions";

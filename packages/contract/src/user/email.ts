@@ -1,0 +1,60 @@
+import { oc } from "@orpc/contract";
+import { z } from "zod";
+import { boxParams, idParam } from "../schemas/common";
+import {
+  emailDetailSchema,
+  emailListFilter,
+  emailSettingsSchema,
+  emailSummarySchema,
+  updateEmailSettingsInput,
+} from "../schemas/email";
+
+const tags = ["Email"];
+const emailParams = boxParams.extend({ id: idParam });
+
+export const emailContract = {
+  list: oc
+    .route({
+      method: "GET",
+      path: "/box/{boxId}/emails",
+      summary: "List a box's emails, in and out, newest first",
+      tags,
+    })
+    .input(boxParams.extend(emailListFilter.shape))
+    .output(z.array(emailSummarySchema)),
+
+  get: oc
+    .route({ method: "GET", path: "/box/{boxId}/emails/{id}", summary: "Read one email", tags })
+    .input(emailParams)
+    .output(emailDetailSchema),
+
+  retry: oc
+    .route({
+      method: "POST",
+      path: "/box/{boxId}/emails/{id}/retry",
+      summary: "Retry a failed delivery or send",
+      tags,
+    })
+    .input(emailParams)
+    .output(emailDetailSchema),
+
+  getSettings: oc
+    .route({
+      method: "GET",
+      path: "/box/{boxId}/email-settings",
+      summary: "The box's address and sender rules",
+      tags,
+    })
+    .input(boxParams)
+    .output(emailSettingsSchema),
+
+  updateSettings: oc
+    .route({
+      method: "PUT",
+      path: "/box/{boxId}/email-settings",
+      summary: "Change who may email the box",
+      tags,
+    })
+    .input(boxParams.extend(updateEmailSettingsInput.shape))
+    .output(emailSettingsSchema),
+};
