@@ -1,5 +1,6 @@
 export * from "./cron";
 export * from "./crypto";
+export * from "./front-matter";
 export * from "./ids";
 export * from "./schemas";
 export * from "./subdomain";

@@ -1,6 +1,9 @@
 import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { parseSkillFrontMatter } from "@vps-claude/shared";
 import { oneLine } from "../text";
+
+export { parseSkillFrontMatter };
 
 export interface InstalledSkill {
   /** The folder's name under `~/.claude/skills`. */
@@ -35,45 +38,6 @@ function readHead(path: string): string | undefined {
   } finally {
     closeSync(fd);
   }
-}
-
-function unquote(value: string): string {
-  const trimmed = value.trim();
-  if (trimmed.length >= 2 && (trimmed[0] === '"' || trimmed[0] === "'") && trimmed.at(-1) === trimmed[0]) {
-    return trimmed.slice(1, -1);
-  }
-  return trimmed;
-}
-
-/**
- * `name:` and `description:` of a SKILL.md's YAML front matter. Only the shapes skills use: plain or
- * quoted scalars, and `>` / `|` blocks (folded into one line, which is how the prompt shows them).
- */
-export function parseSkillFrontMatter(text: string): { name?: string; description?: string } {
-  const block = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---(?:\r?\n|$)/.exec(text)?.[1];
-  if (block === undefined) {
-    return {};
-  }
-  const lines = block.split(/\r?\n/);
-  const fields: Record<string, string> = {};
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([A-Za-z_][\w-]*):(.*)$/.exec(lines[i] ?? "");
-    if (match === null) {
-      continue;
-    }
-    const key = match[1] ?? "";
-    let value = (match[2] ?? "").trim();
-    if (value === "" || /^[>|][+-]?$/.test(value)) {
-      const continued: string[] = [];
-      while (i + 1 < lines.length && /^\s+\S/.test(lines[i + 1] ?? "")) {
-        i++;
-        continued.push((lines[i] ?? "").trim());
-      }
-      value = continued.join(" ");
-    }
-    fields[key] = unquote(value);
-  }
-  return { name: fields.name, description: fields.description };
 }
 
 /**

@@ -97,7 +97,7 @@ describe("htmlToText", () => {
         "",
         "See the dashboard (https://example.com/x?a=1&b=2) or https://example.com.",
         "",
-        "5 < 6 — caf&eacute;? 😀",
+        "5 < 6 — café? 😀",
       ].join("\n"),
     );
   });

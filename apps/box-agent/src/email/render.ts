@@ -1,4 +1,5 @@
 import type { InboundEmail } from "@vps-claude/contract/box-agent";
+import { convert, type HtmlToTextOptions } from "html-to-text";
 import { oneLine } from "../text";
 
 /** How much of a body goes into a prompt or a tool result; the file on disk keeps all of it. */
@@ -23,85 +24,20 @@ function sender(email: Pick<InboundEmail, "from">, max: number): string {
   return email.from.trim() === "" ? "(no sender address)" : headerLine(email.from, max);
 }
 
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: " ",
-  ndash: "–",
-  mdash: "—",
-  hellip: "…",
-  lsquo: "‘",
-  rsquo: "’",
-  ldquo: "“",
-  rdquo: "”",
-  laquo: "«",
-  raquo: "»",
-  bull: "•",
-  middot: "·",
-  copy: "©",
-  reg: "®",
-  trade: "™",
-  euro: "€",
-  pound: "£",
-  yen: "¥",
-  cent: "¢",
-  deg: "°",
-  times: "×",
-  shy: "",
-  zwnj: "",
-  zwj: "",
+const HTML_TO_TEXT: HtmlToTextOptions = {
+  wordwrap: false,
+  selectors: [
+    // Links keep their target beside the label, unless the label is the target.
+    { selector: "a", options: { linkBrackets: ["(", ")"], hideLinkHrefIfSameAsText: true } },
+    ...["h1", "h2", "h3", "h4", "h5", "h6"].map((selector) => ({ selector, options: { uppercase: false } })),
+    { selector: "ul", options: { itemPrefix: "- " } },
+    { selector: "img", format: "skip" },
+  ],
 };
-
-function decodeEntities(text: string): string {
-  // One pass, so "&amp;lt;" becomes "&lt;" and not "<".
-  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (entity, body: string) => {
-    if (body.startsWith("#")) {
-      const code =
-        body[1] === "x" || body[1] === "X" ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
-    }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? entity;
-  });
-}
-
-const BLOCK_TAGS =
-  "p|div|h[1-6]|ul|ol|table|tr|blockquote|pre|section|article|header|footer|hr|address|dl|dt|dd|figure";
 
 /** Readable text from an HTML-only email: structure becomes line breaks, links keep their target. */
 export function htmlToText(html: string): string {
-  let text = html
-    .replace(/<!--[\s\S]*?-->/g, "")
-    .replace(/<(script|style|head|title|template|noscript|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, "")
-    // Source line breaks are spaces in HTML; the tags below decide where lines break.
-    .replace(/\s+/g, " ")
-    .replace(
-      /<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a\s*>/gi,
-      (_m, _q, href: string, inner) => {
-        const label = String(inner)
-          .replace(/<[^>]*>/g, "")
-          .trim();
-        const target = decodeEntities(href.trim());
-        if (!/^(https?:|mailto:)/i.test(target) || label === "" || decodeEntities(label) === target) {
-          return label === "" ? target : label;
-        }
-        return `${label} (${target})`;
-      },
-    )
-    .replace(/<br\s*\/?>/gi, "\n")
-    .replace(/<li\b[^>]*>/gi, "\n- ")
-    .replace(new RegExp(`</?(?:${BLOCK_TAGS})\\b[^>]*>`, "gi"), "\n")
-    .replace(/<\/t[dh]\s*>/gi, " ")
-    .replace(/<[^>]*>/g, "");
-  text = decodeEntities(text);
-  return text
-    .split("\n")
-    .map((line) => line.replace(/[ \t\u00a0]+/g, " ").trim())
-    .join("\n")
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
+  return convert(html, HTML_TO_TEXT).trim();
 }
 
 export interface EmailBody {

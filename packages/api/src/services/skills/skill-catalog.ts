@@ -1,5 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parseSkillFrontMatter } from "@vps-claude/shared";
 import { ServiceError } from "../../errors";
 
 export interface Skill {
@@ -7,12 +8,6 @@ export interface Skill {
   description: string;
   /** Absolute path of the skill's folder on the platform host. */
   dir: string;
-}
-
-function frontmatterField(text: string, field: string): string | undefined {
-  const block = /^---\n([\s\S]*?)\n---/.exec(text)?.[1];
-  const line = block?.split("\n").find((entry) => entry.startsWith(`${field}:`));
-  return line?.slice(field.length + 1).trim();
 }
 
 const cache = new Map<string, Promise<Skill[]>>();
@@ -39,7 +34,7 @@ async function loadSkills(skillsDir: string): Promise<Skill[]> {
     if (text === undefined) {
       continue;
     }
-    skills.push({ name: entry.name, description: frontmatterField(text, "description") ?? "", dir });
+    skills.push({ name: entry.name, description: parseSkillFrontMatter(text).description ?? "", dir });
   }
   return skills.sort((a, b) => a.name.localeCompare(b.name));
 }
