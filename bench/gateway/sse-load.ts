@@ -1,5 +1,4 @@
-import { fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { runLoad } from "../lib/load";
 import { type LatencySummary, requestsPerSecond, summarizeLatencies } from "../lib/stats";
 
 export interface SseLoadSpec {
@@ -12,18 +11,6 @@ export interface SseLoadSpec {
   timeLimitMs: number;
 }
 
-export interface SseLoadRun {
-  completed: number;
-  durationMs: number;
-  errors: number;
-  firstError?: string;
-  responseBytes: number;
-  /** Request sent → first body chunk. */
-  ttfbMs: Float64Array;
-  /** Request sent → body ended. */
-  totalMs: Float64Array;
-}
-
 export interface SseLoadReport {
   concurrency: number;
   requests: number;
@@ -32,45 +19,24 @@ export interface SseLoadReport {
   firstError?: string;
   rps: number;
   responseBytes: number;
+  /** Request sent → first body chunk. */
   ttfb: LatencySummary;
+  /** Request sent → body ended. */
   total: LatencySummary;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]"]);
-
-/** POSTs streamed requests from a child process (so the client does not share the measured event loop). */
-export function measureSse(spec: SseLoadSpec, signal?: AbortSignal): Promise<SseLoadReport> {
-  if (!LOOPBACK_HOSTS.has(new URL(spec.url).hostname)) {
-    throw new Error(`refusing to load ${spec.url}: benchmarks only target 127.0.0.1`);
-  }
-  const client = fork(fileURLToPath(new URL("./sse-load-client.ts", import.meta.url)), {
-    serialization: "advanced",
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-    ...(signal ? { signal } : {}),
-  });
-  return new Promise<SseLoadReport>((resolve, reject) => {
-    let run: SseLoadRun | undefined;
-    client.once("message", (message: SseLoadRun) => {
-      run = message;
-    });
-    client.once("error", reject);
-    client.once("exit", (code) => {
-      if (!run || code !== 0) {
-        reject(new Error(`load client exited with code ${code} before reporting`));
-        return;
-      }
-      resolve({
-        concurrency: spec.concurrency,
-        requests: spec.requests,
-        count: run.completed,
-        errors: run.errors,
-        ...(run.firstError === undefined ? {} : { firstError: run.firstError }),
-        rps: requestsPerSecond(run.completed, run.durationMs),
-        responseBytes: run.responseBytes,
-        ttfb: summarizeLatencies(run.ttfbMs),
-        total: summarizeLatencies(run.totalMs),
-      });
-    });
-    client.send(spec);
-  });
+/** POSTs streamed requests from the shared load client (a child process, beside the measured event loop). */
+export async function measureSse(spec: SseLoadSpec, signal?: AbortSignal): Promise<SseLoadReport> {
+  const run = await runLoad({ ...spec, ...(signal ? { signal } : {}) });
+  return {
+    concurrency: spec.concurrency,
+    requests: spec.requests,
+    count: run.completed,
+    errors: run.errors,
+    ...(run.firstError === undefined ? {} : { firstError: run.firstError }),
+    rps: requestsPerSecond(run.completed, run.durationMs),
+    responseBytes: run.responseBytes,
+    ttfb: summarizeLatencies(run.ttfbMs),
+    total: summarizeLatencies(run.latenciesMs),
+  };
 }

@@ -4,6 +4,7 @@ import type { LoadRun, LoadSpec } from "./load";
 interface Outcome {
   status: number;
   bytes: number;
+  ttfbNs: bigint;
   excerpt: string;
 }
 
@@ -12,22 +13,28 @@ function receiveSpec(): Promise<LoadSpec> {
   return new Promise((resolve) => process.once("message", (message: LoadSpec) => resolve(message)));
 }
 
-function send(options: RequestOptions): Promise<Outcome> {
+function send(options: RequestOptions, body: string | undefined, begin: bigint): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req = request(options, (res) => {
       let bytes = 0;
+      let ttfbNs = 0n;
       let excerpt = "";
       res.on("data", (chunk: Buffer) => {
+        if (bytes === 0) {
+          ttfbNs = process.hrtime.bigint() - begin;
+        }
         bytes += chunk.length;
         if (excerpt.length < 200) {
           excerpt += chunk.toString("utf8", 0, 200);
         }
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes, excerpt: excerpt.slice(0, 200) }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, bytes, ttfbNs, excerpt: excerpt.slice(0, 200) }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -43,10 +50,14 @@ async function main(spec: LoadSpec): Promise<LoadRun> {
     host: target.hostname,
     port: target.port,
     path: `${target.pathname}${target.search}`,
-    method: "GET",
-    headers: spec.headers ?? {},
+    method: spec.body === undefined ? "GET" : "POST",
+    headers: {
+      ...spec.headers,
+      ...(spec.body === undefined ? {} : { "content-length": String(Buffer.byteLength(spec.body)) }),
+    },
   };
   const latencies = new Float64Array(spec.requests);
+  const ttfb = new Float64Array(spec.requests);
   let issued = 0;
   let completed = 0;
   let errors = 0;
@@ -60,8 +71,9 @@ async function main(spec: LoadSpec): Promise<LoadRun> {
       issued++;
       const begin = process.hrtime.bigint();
       try {
-        const outcome = await send(options);
+        const outcome = await send(options, spec.body, begin);
         if (outcome.status === 200) {
+          ttfb[completed] = Number(outcome.ttfbNs) / 1e6;
           latencies[completed++] = Number(process.hrtime.bigint() - begin) / 1e6;
           responseBytes = outcome.bytes;
         } else {
@@ -85,6 +97,7 @@ async function main(spec: LoadSpec): Promise<LoadRun> {
     ...(firstError === undefined ? {} : { firstError }),
     responseBytes,
     latenciesMs: latencies.slice(0, completed),
+    ttfbMs: ttfb.slice(0, completed),
   };
 }
 

@@ -6,6 +6,8 @@ export interface LoadSpec {
   /** Only loopback targets: a benchmark must never load someone else's machine. */
   url: string;
   headers?: Record<string, string>;
+  /** Sent as a POST when given; a GET otherwise. */
+  body?: string;
   /** Requests to send; the run stops earlier when `timeLimitMs` passes. */
   requests: number;
   /** Requests in flight at once, each on its own keep-alive connection. */
@@ -23,7 +25,10 @@ export interface LoadRun {
   firstError?: string;
   /** Body bytes of the last successful response. */
   responseBytes: number;
+  /** Request sent → body ended, per successful request. */
   latenciesMs: Float64Array;
+  /** Request sent → first body chunk, per successful request. */
+  ttfbMs: Float64Array;
 }
 
 export interface LoadReport extends LatencySummary {
