@@ -167,6 +167,12 @@ const schema = z.object({
   DEPLOY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   /** How soon a deploy step whose worker died is picked up again. */
   DEPLOY_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** A deploy with no progress for this long is stuck: a redeploy starts over instead of joining it. */
+  DEPLOY_STUCK_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
 });
 
 export type ServerConfig = z.infer<typeof schema>;

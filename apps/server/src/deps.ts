@@ -117,6 +117,7 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
     ai: createAi(config),
     config: {
       agentsDomain: config.AGENTS_DOMAIN,
+      deployStuckAfterMs: config.DEPLOY_STUCK_AFTER_MS,
       // Box tokens are 256-bit random values, so a fixed key suffices for the lookup hash, and it
       // survives a rotation of BETTER_AUTH_SECRET or ENCRYPTION_KEY.
       tokenPepper: "vps-claude/box-token/v1",

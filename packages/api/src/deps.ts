@@ -14,6 +14,8 @@ import type { BoxAgentClient } from "./services/box-agent/box-agent-client";
 export interface ApiConfig {
   /** Box addresses are `{subdomain}@{agentsDomain}`. */
   agentsDomain: string;
+  /** A deploy with no progress for this long is stuck: a redeploy starts over instead of joining it. */
+  deployStuckAfterMs: number;
   /** Keys the box-token lookup hash (see hashBoxToken). */
   tokenPepper: string;
   /** Model boxes use unless their agent config says otherwise. */

@@ -1,6 +1,6 @@
-import { box } from "@vps-claude/db";
+import { box, boxDeployStep } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
-import { and, eq, notInArray } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, notExists, notInArray, or } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { ServiceError } from "../../errors";
 import { type BoxDto, toBoxDto } from "./box-dto";
@@ -9,7 +9,9 @@ import { getOwnedBox } from "./get-owned-box";
 
 /**
  * Starts a new deploy attempt unless one is already pending or running: a second click while a
- * deploy runs collapses into the running one rather than racing it.
+ * deploy runs collapses into the running one rather than racing it. A deploy that stopped moving
+ * (no change to the box or any of its steps for `deployStuckAfterMs`: its jobs were lost, say) is
+ * not running: a redeploy starts over, and the stale attempt's jobs skip themselves.
  */
 export async function redeployBox({
   deps,
@@ -25,10 +27,21 @@ export async function redeployBox({
     throw new ServiceError("CONFLICT", `box '${boxId}' is being deleted and cannot be redeployed`);
   }
   const deployId = newId("deploy");
+  const stuckBefore = new Date(Date.now() - deps.config.deployStuckAfterMs);
+  const stuck = and(
+    inArray(box.status, ["pending", "deploying"]),
+    lt(box.updatedAt, stuckBefore),
+    notExists(
+      deps.db
+        .select({ id: boxDeployStep.id })
+        .from(boxDeployStep)
+        .where(and(eq(boxDeployStep.deployId, box.deployId), gte(boxDeployStep.updatedAt, stuckBefore))),
+    ),
+  );
   const [updated] = await deps.db
     .update(box)
     .set({ status: "pending", errorMessage: null, deployId })
-    .where(and(eq(box.id, boxId), notInArray(box.status, ["pending", "deploying", "deleting"])))
+    .where(and(eq(box.id, boxId), or(notInArray(box.status, ["pending", "deploying", "deleting"]), stuck)))
     .returning();
   if (!updated) {
     const latest = await getOwnedBox({ db: deps.db, userId, boxId });
