@@ -13,6 +13,7 @@ const ROOT = join(import.meta.dirname, "../../..");
 const SCANNED = [
   "apps/web/src/lib",
   "apps/box-agent/src/box-api.ts",
+  "apps/box-agent/src/mcp/media-tools.ts",
   "apps/box-agent/test/fake-platform.ts",
   "packages/api/src/routers",
 ];

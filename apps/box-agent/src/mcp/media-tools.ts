@@ -1,6 +1,7 @@
 import { basename, extname } from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { errorAnswerSchema, IMAGE_SIZES, mediaResultSchema } from "@vps-claude/contract";
 import { z } from "zod";
 import { type BoxApiClient, BoxApiError } from "../box-api";
 import { oneLine } from "../text";
@@ -14,26 +15,8 @@ import {
 } from "./media-files";
 import type { BoxAgentToolName } from "./tool-names";
 
-/** The platform's answer to every /box/ai route. */
-const mediaAnswerSchema = z.object({
-  provider: z.string(),
-  files: z.array(z.object({ name: z.string(), mimeType: z.string(), base64: z.string() })),
-  text: z.string().optional(),
-  costUsd: z.number(),
-  fallbackFrom: z.array(z.object({ provider: z.string(), reason: z.string() })).default([]),
-});
-type MediaAnswer = z.infer<typeof mediaAnswerSchema>;
-
-const errorSchema = z.object({ code: z.string().optional(), message: z.string() });
-
-const IMAGE_SIZES = [
-  "square_hd",
-  "square",
-  "portrait_4_3",
-  "portrait_16_9",
-  "landscape_4_3",
-  "landscape_16_9",
-] as const;
+/** The platform's answer to every /box/ai route, as the box contract declares it. */
+type MediaAnswer = z.infer<typeof mediaResultSchema>;
 
 const TRANSCRIPT_TAG = "untrusted_transcript";
 
@@ -59,7 +42,7 @@ async function callMedia(api: BoxApiClient, path: string, body: unknown): Promis
     json = undefined;
   }
   if (answer.status < 200 || answer.status >= 300) {
-    const parsed = errorSchema.safeParse(json);
+    const parsed = errorAnswerSchema.safeParse(json);
     const message = parsed.success ? parsed.data.message : `the platform answered HTTP ${answer.status}`;
     if (answer.status === 503) {
       throw new MediaCallError(
@@ -71,7 +54,7 @@ async function callMedia(api: BoxApiClient, path: string, body: unknown): Promis
     }
     throw new MediaCallError(message);
   }
-  const parsed = mediaAnswerSchema.safeParse(json);
+  const parsed = mediaResultSchema.safeParse(json);
   if (!parsed.success) {
     throw new MediaCallError(
       `the platform's answer to POST ${path} is not what box-agent expects: ${z.prettifyError(parsed.error)}`,
