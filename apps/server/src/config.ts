@@ -13,28 +13,9 @@ const base64Key = z.string().refine((value) => Buffer.from(value, "base64").leng
   message: "must be 32 bytes encoded as base64 (generate one with: openssl rand -base64 32)",
 });
 
-const schema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(33000),
-  HOST: z.string().default("0.0.0.0"),
-  SERVER_ROLE: z.enum(["api", "worker", "all"]).default("all"),
-  PUBLIC_URL: url.default("http://localhost:33001"),
-  /** Extra origins allowed to call the auth API (comma-separated), e.g. a second dashboard host. */
-  TRUSTED_ORIGINS: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
-  SERVER_URL: url.default("http://127.0.0.1:33000"),
-  /**
-   * Peers (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed, e.g. the reverse
-   * proxy in front of the platform. None by default: boxes reach the server from loopback too.
-   */
-  TRUSTED_PROXIES: z
+/** A comma-separated list, entries trimmed, empty ones dropped; unset is an empty list. */
+const commaList = () =>
+  z
     .string()
     .default("")
     .transform((value) =>
@@ -42,17 +23,31 @@ const schema = z.object({
         .split(",")
         .map((entry) => entry.trim())
         .filter(Boolean),
-    )
-    .superRefine((entries, ctx) => {
-      for (const entry of entries) {
-        if (!isAddressOrCidr(entry)) {
-          ctx.addIssue({
-            code: "custom",
-            message: `'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8, ::1)`,
-          });
-        }
+    );
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(33000),
+  HOST: z.string().default("0.0.0.0"),
+  SERVER_ROLE: z.enum(["api", "worker", "all"]).default("all"),
+  PUBLIC_URL: url.default("http://localhost:33001"),
+  /** Extra origins allowed to call the auth API (comma-separated), e.g. a second dashboard host. */
+  TRUSTED_ORIGINS: commaList(),
+  SERVER_URL: url.default("http://127.0.0.1:33000"),
+  /**
+   * Peers (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed, e.g. the reverse
+   * proxy in front of the platform. None by default: boxes reach the server from loopback too.
+   */
+  TRUSTED_PROXIES: commaList().superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      if (!isAddressOrCidr(entry)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/8, ::1)`,
+        });
       }
-    }),
+    }
+  }),
   /** closed: only the first user signs up; further accounts are made by an operator (npm run create-user). */
   SIGNUP: z.enum(["open", "closed"]).default("open"),
   /** "1" lets a multi-user platform (SIGNUP=open) start although its sandboxes are not confined. */
@@ -64,15 +59,7 @@ const schema = z.object({
   BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters"),
   ENCRYPTION_KEY: base64Key,
   /** Keys still accepted for decryption during a rotation (comma-separated base64). */
-  ENCRYPTION_KEYS_PREVIOUS: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((key) => key.trim())
-        .filter(Boolean),
-    ),
+  ENCRYPTION_KEYS_PREVIOUS: commaList(),
   /** Where the skill catalog lives; defaults to the repo's skills/ folder. */
   SKILLS_DIR: z.string().default(fileURLToPath(new URL("../../../skills", import.meta.url))),
   AGENTS_DOMAIN: z.string().default("agents.localhost"),
@@ -105,27 +92,18 @@ const schema = z.object({
    * DNS servers for SPF, DKIM and DMARC checks of inbound mail (comma-separated `ip` or `ip:port`,
    * `[v6]:port`); unset → the system resolver.
    */
-  DNS_SERVERS: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    )
-    .superRefine((entries, ctx) => {
-      for (const entry of entries) {
-        const host =
-          entry.match(/^\[([^\]]+)\](?::\d{1,5})?$/)?.[1] ?? entry.replace(/^([^:]+):\d{1,5}$/, "$1");
-        if (isIP(host) === 0) {
-          ctx.addIssue({
-            code: "custom",
-            message: `'${entry}' is not a DNS server address (e.g. 9.9.9.9, 127.0.0.1:5353, [::1]:53)`,
-          });
-        }
+  DNS_SERVERS: commaList().superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      const host =
+        entry.match(/^\[([^\]]+)\](?::\d{1,5})?$/)?.[1] ?? entry.replace(/^([^:]+):\d{1,5}$/, "$1");
+      if (isIP(host) === 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `'${entry}' is not a DNS server address (e.g. 9.9.9.9, 127.0.0.1:5353, [::1]:53)`,
+        });
       }
-    }),
+    }
+  }),
   /** Largest email in or out, attachments included. */
   EMAIL_MAX_BYTES: z.coerce
     .number()

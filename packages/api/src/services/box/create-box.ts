@@ -1,8 +1,9 @@
 import { box, boxEmailSettings } from "@vps-claude/db";
 import { encryptSecret, generateBoxToken, generateSubdomain, hashBoxToken, newId } from "@vps-claude/shared";
-import { count, eq, sql } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, ServiceError } from "../../errors";
+import { lockOwnerLimit } from "../limits/owner-lock";
 import { assertKnownSkills } from "../skills/skill-catalog";
 import { type BoxDto, toBoxDto } from "./box-dto";
 import { enqueueDeploy } from "./enqueue-deploy";
@@ -10,7 +11,6 @@ import { enqueueDeploy } from "./enqueue-deploy";
 export const MAX_BOXES_PER_USER = 1_000;
 
 // Namespace of the per-user lock below (two-int advisory keys: this, then a hash of the user id).
-const BOX_LIMIT_LOCK = 7_311_201;
 
 export interface CreateBoxOptions {
   deps: ApiDeps;
@@ -30,8 +30,7 @@ export async function createBox({ deps, userId, name, skills }: CreateBoxOptions
   for (let attempt = 0; ; attempt++) {
     try {
       const row = await deps.db.transaction(async (tx) => {
-        // Count and insert under one per-user lock, or concurrent creates at the limit all pass the count.
-        await tx.execute(sql`select pg_advisory_xact_lock(${BOX_LIMIT_LOCK}, hashtext(${userId}))`);
+        await lockOwnerLimit(tx, "boxesPerUser", userId);
         const [owned] = await tx.select({ n: count() }).from(box).where(eq(box.userId, userId));
         if ((owned?.n ?? 0) >= MAX_BOXES_PER_USER) {
           throw new ServiceError(

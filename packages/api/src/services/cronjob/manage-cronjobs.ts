@@ -1,8 +1,9 @@
 import { boxCronjob, boxCronjobExecution } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
-import { and, count, desc, eq, not, sql } from "drizzle-orm";
+import { and, count, desc, eq, not } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, notFound, ServiceError } from "../../errors";
+import { lockOwnerLimit } from "../limits/owner-lock";
 import { enqueueOrFail } from "../queue/enqueue-or-fail";
 import type { CronjobDto, CronjobExecutionDto } from "./cronjob-dto";
 import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-schedule";
@@ -10,7 +11,6 @@ import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-sched
 export const MAX_CRONJOBS_PER_BOX = 50;
 
 // Namespace of the per-box lock below (two-int advisory keys: this, then a hash of the box id).
-const CRONJOB_LIMIT_LOCK = 7_311_202;
 
 export interface CronjobInput {
   name: string;
@@ -54,8 +54,7 @@ export async function createCronjob({
 }) {
   try {
     const row = await deps.db.transaction(async (tx) => {
-      // Count and insert under one per-box lock, or concurrent creates at the limit all pass the count.
-      await tx.execute(sql`select pg_advisory_xact_lock(${CRONJOB_LIMIT_LOCK}, hashtext(${boxId}))`);
+      await lockOwnerLimit(tx, "cronjobsPerBox", boxId);
       const [existing] = await tx.select({ n: count() }).from(boxCronjob).where(eq(boxCronjob.boxId, boxId));
       if ((existing?.n ?? 0) >= MAX_CRONJOBS_PER_BOX) {
         throw new ServiceError(

@@ -1,11 +1,7 @@
-import { boxEmail, type Database } from "@vps-claude/db";
+import { boxEmail } from "@vps-claude/db";
 import { and, eq, gt, ne, type SQL, sql } from "drizzle-orm";
 import { ServiceError } from "../../errors";
-
-type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
-
-// Namespace of the per-box lock below (two-int advisory keys: this, then a hash of the box id).
-const OUTBOUND_LIMIT_LOCK = 7_311_203;
+import { lockOwnerLimit, type Transaction } from "../limits/owner-lock";
 
 /**
  * The outbound limit counts recipients, not emails: one email to 50 addresses is 50. Each email is
@@ -32,7 +28,7 @@ export async function checkOutboundRecipientLimit({
   /** For a retry: the email itself, whose earlier charge this one replaces. */
   retryOfEmailId?: string;
 }) {
-  await tx.execute(sql`select pg_advisory_xact_lock(${OUTBOUND_LIMIT_LOCK}, hashtext(${boxId}))`);
+  await lockOwnerLimit(tx, "outboundRecipientsPerBox", boxId);
   if (recipients > limit) {
     throw new ServiceError(
       "TOO_MANY_REQUESTS",
