@@ -179,7 +179,7 @@ describe("a box comes alive", () => {
     expect(cronRequest, "the cron prompt reached Claude").toBeDefined();
     expect(cronRequest?.sessionId).toBe(executions[0]?.sessionId);
 
-    // A disabled cronjob's tick is still recorded, as failed with the reason.
+    // A disabled cronjob's tick is still recorded, as skipped with the reason (nothing failed).
     await client.post(`/rpc/box/${boxId}/cronjobs/${cronjobId}/toggle`, { enabled: false });
     await client.post(`/rpc/box/${boxId}/cronjobs/${cronjobId}/run`);
     await expect
@@ -198,7 +198,7 @@ describe("a box comes alive", () => {
       (await client.get(`/rpc/box/${boxId}/cronjobs/${cronjobId}/executions`))
         .body as unknown as typeof executions
     )[0];
-    expect(latest).toMatchObject({ status: "failed", errorMessage: "cronjob is disabled" });
+    expect(latest).toMatchObject({ status: "skipped", errorMessage: "cronjob is disabled" });
   });
 
   it("lets the owner browse, read and write files in the box's home, and nowhere else", async () => {

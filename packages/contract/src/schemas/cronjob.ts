@@ -7,6 +7,7 @@ export const CRONJOB_EXECUTION_STATUSES = [
   "running",
   "completed",
   "failed",
+  "skipped",
 ] as const;
 
 export const cronjobSchema = z.object({

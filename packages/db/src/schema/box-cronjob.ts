@@ -31,6 +31,8 @@ export const cronjobExecutionStatus = pgEnum("cronjob_execution_status", [
   "running",
   "completed",
   "failed",
+  /** The tick came but nothing ran (the cronjob was disabled). */
+  "skipped",
 ]);
 
 export const boxCronjobExecution = pgTable(

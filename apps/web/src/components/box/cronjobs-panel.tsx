@@ -19,6 +19,7 @@ const EXECUTION_LABELS: Record<CronjobExecution["status"], string> = {
   running: "running",
   completed: "completed",
   failed: "failed",
+  skipped: "skipped",
 };
 
 function Executions({ boxId, cronjobId }: { boxId: string; cronjobId: string }) {

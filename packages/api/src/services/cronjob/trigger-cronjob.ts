@@ -38,7 +38,7 @@ export async function triggerCronjob({
     return { status: "duplicate" };
   }
   const finish = async (
-    status: "completed" | "failed",
+    status: "completed" | "failed" | "skipped",
     extra: { errorMessage?: string; sessionId?: string; resultExcerpt?: string },
   ) => {
     const completedAt = new Date();
@@ -56,12 +56,15 @@ export async function triggerCronjob({
         resultExcerpt: extra.resultExcerpt?.slice(0, 4_000) ?? null,
       })
       .where(eq(boxCronjobExecution.id, executionId));
-    await deps.db.update(boxCronjob).set({ lastRunAt: completedAt }).where(eq(boxCronjob.id, cronjobId));
+    if (status !== "skipped") {
+      await deps.db.update(boxCronjob).set({ lastRunAt: completedAt }).where(eq(boxCronjob.id, cronjobId));
+    }
     return { executionId, status };
   };
 
   if (!row.cronjob.enabled) {
-    return finish("failed", { errorMessage: "cronjob is disabled" });
+    // Nothing failed: the owner switched it off. Recorded, so the history shows the tick came.
+    return finish("skipped", { errorMessage: "cronjob is disabled" });
   }
   if (row.box.status !== "running") {
     return finish("failed", { errorMessage: `box is ${row.box.status}, not running` });

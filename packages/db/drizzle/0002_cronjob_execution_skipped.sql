@@ -1,0 +1,1 @@
+ALTER TYPE "public"."cronjob_execution_status" ADD VALUE 'skipped';
