@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Sprite } from "@fly/sprites";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHost, type TestHost } from "./helpers.js";
+import { runScript as run, startHost, type TestHost } from "./helpers.js";
 
 let host: TestHost;
 let outsideDir: string;
@@ -12,16 +12,6 @@ let secretFile: string;
 let sharedDir: string;
 let spriteA: Sprite;
 let spriteB: Sprite;
-
-/** Runs a script in a sprite and returns its exit code and output, failures included. */
-async function run(sprite: Sprite, script: string): Promise<{ code: number; out: string }> {
-  const command = sprite.spawn("bash", ["-c", script]);
-  const chunks: Buffer[] = [];
-  command.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-  command.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const code = await command.wait();
-  return { code, out: Buffer.concat(chunks).toString("utf8") };
-}
 
 beforeAll(async () => {
   outsideDir = await fs.mkdtemp(path.join(os.tmpdir(), "sprites-local-outside-"));

@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Sprite } from "@fly/sprites";
 import { createLogger } from "@vps-claude/logger";
 import { WebSocket } from "ws";
 import { createSpritesLocal, type SpritesLocal, type SpritesLocalOptions } from "../src/index.js";
@@ -111,4 +112,24 @@ http.createServer((req, res) => {
   res.end(JSON.stringify({ path: req.url, starts, authorization: req.headers.authorization ?? null }));
 }).listen(${port}, "127.0.0.1");
 `;
+}
+
+/**
+ * Runs a bash script in a sprite and returns its exit code and output (stdout and stderr, in order),
+ * failures included. Output past 64 KiB is dropped: a fork bomb prints a line per failed fork.
+ */
+export async function runScript(sprite: Sprite, script: string): Promise<{ code: number; out: string }> {
+  const command = sprite.spawn("bash", ["-c", script]);
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  const keep = (chunk: Buffer) => {
+    if (kept < 64 * 1024) {
+      chunks.push(chunk);
+      kept += chunk.length;
+    }
+  };
+  command.stdout.on("data", keep);
+  command.stderr.on("data", keep);
+  const code = await command.wait();
+  return { code, out: Buffer.concat(chunks).toString("utf8") };
 }

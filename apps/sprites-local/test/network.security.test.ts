@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Sprite } from "@fly/sprites";
 import { type FakeDns, startFakeDns } from "@vps-claude/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, freePort, startHost, type TestHost } from "./helpers.js";
+import { eventually, freePort, runScript as run, startHost, type TestHost } from "./helpers.js";
 import { cleanupAll, type NetnsHost, startNetnsHost } from "./netns-hosts.js";
 
 /**
@@ -22,15 +22,6 @@ let publicHost: NetnsHost;
 let spriteA: Sprite;
 let spriteB: Sprite;
 let bPort: number;
-
-async function run(sprite: Sprite, script: string): Promise<{ code: number; out: string }> {
-  const command = sprite.spawn("bash", ["-c", script]);
-  const chunks: Buffer[] = [];
-  command.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-  command.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const code = await command.wait();
-  return { code, out: Buffer.concat(chunks).toString("utf8") };
-}
 
 /** "open" or "closed <code>" for a TCP connection from inside the sprite. */
 async function tcpFrom(sprite: Sprite, address: string, port: number): Promise<string> {

@@ -1,8 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import type { ServiceLogEvent, Sprite } from "@fly/sprites";
+import type { ServiceLogEvent } from "@fly/sprites";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, freePort, httpServerScript, startHost, type TestHost } from "./helpers.js";
+import {
+  eventually,
+  freePort,
+  httpServerScript,
+  runScript as run,
+  startHost,
+  type TestHost,
+} from "./helpers.js";
 
 /**
  * Abuse from inside one sprite (huge file reads, fork bomb, memory hog, fallocate, filling the disk) stays
@@ -15,28 +22,6 @@ let neighbourUrl: string;
 
 /** What a neighbour's `/health` takes; the issue's bar is 100 ms. */
 const HEALTH_BUDGET_MS = 100;
-
-interface Run {
-  code: number;
-  out: string;
-}
-
-async function run(sprite: Sprite, script: string): Promise<Run> {
-  const command = sprite.spawn("bash", ["-c", script]);
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  const keep = (chunk: Buffer) => {
-    // A fork bomb prints a line per failed fork: keep the start only.
-    if (kept < 64 * 1024) {
-      chunks.push(chunk);
-      kept += chunk.length;
-    }
-  };
-  command.stdout.on("data", keep);
-  command.stderr.on("data", keep);
-  const code = await command.wait();
-  return { code, out: Buffer.concat(chunks).toString("utf8") };
-}
 
 async function drain(stream: AsyncIterable<ServiceLogEvent>): Promise<void> {
   for await (const _event of stream) {

@@ -2,23 +2,14 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { ServiceLogEvent, Sprite } from "@fly/sprites";
+import type { ServiceLogEvent } from "@fly/sprites";
 import { createLogger } from "@vps-claude/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSpritesLocal, readSpritesLocalEnv } from "../src/index.js";
-import { eventually, startHost, type TestHost } from "./helpers.js";
+import { eventually, runScript as run, startHost, type TestHost } from "./helpers.js";
 
 let host: TestHost;
 const LOG_CAP = 64 * 1024;
-
-async function run(sprite: Sprite, script: string): Promise<{ code: number; out: string }> {
-  const command = sprite.spawn("bash", ["-c", script]);
-  const chunks: Buffer[] = [];
-  command.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-  command.stderr.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const code = await command.wait();
-  return { code, out: Buffer.concat(chunks).toString("utf8") };
-}
 
 async function drain(stream: AsyncIterable<ServiceLogEvent>): Promise<ServiceLogEvent[]> {
   const events: ServiceLogEvent[] = [];
