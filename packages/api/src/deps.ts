@@ -1,5 +1,6 @@
 import type { MediaAi } from "@vps-claude/ai";
 import type { Auth, SessionResolver } from "@vps-claude/auth";
+import type { RunEvent } from "@vps-claude/contract/box-agent";
 import type { Database } from "@vps-claude/db";
 import type { EmailProvider } from "@vps-claude/email";
 import type { Logger } from "@vps-claude/logger";
@@ -79,6 +80,18 @@ export interface ApiDeps {
   sprites: SpritesClient;
   /** Media providers for the box API's /ai routes. */
   ai: AiDeps;
+  /** Fans run events out to every API process, for live stream subscribers. */
+  runEvents: RunEventBus;
+}
+
+/**
+ * Publishes a run's transcript events to every process (Redis pub/sub in production) so whichever
+ * API process serves a subscriber sees them live. Postgres keeps the record; this only carries news.
+ */
+export interface RunEventBus {
+  publish(runId: string, event: RunEvent): Promise<void>;
+  /** Calls `onEvent` for each event published for the run from now on; resolves once subscribed. */
+  subscribe(runId: string, onEvent: (event: RunEvent) => void): Promise<() => Promise<void>>;
 }
 
 export interface AiDeps {

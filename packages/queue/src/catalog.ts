@@ -13,6 +13,8 @@ export const QUEUES = {
   deliverEmail: "deliver-email",
   sendEmail: "send-email",
   triggerCronjob: "trigger-cronjob",
+  followRun: "follow-run",
+  reconcile: "reconcile",
 } as const;
 
 export type QueueKey = keyof typeof QUEUES;
@@ -81,6 +83,32 @@ export const JOBS = {
     queue: QUEUES.triggerCronjob,
     name: "cronjob.trigger",
     schema: z.object({ cronjobId: z.string() }),
+    attempts: 1,
+    backoff: { type: "fixed", delay: 0 },
+    timeoutMs: 5 * 60_000,
+  }),
+  /**
+   * Dispatches one run to its box (if not yet) and holds its event stream for the run's whole life:
+   * stores each event, fans it out, and completes the run and what started it. One attempt lasts as
+   * long as the longest run may (4 h) plus slack; a dropped stream is reconnected inside the attempt.
+   * A killed worker's job stalls and is taken up again, resuming after the last stored event.
+   */
+  followRun: job({
+    queue: QUEUES.followRun,
+    name: "run.follow",
+    schema: z.object({ runId: z.string() }),
+    attempts: 5,
+    backoff: { type: "exponential", delay: 5_000 },
+    timeoutMs: 4 * 60 * 60_000 + 30 * 60_000,
+  }),
+  /**
+   * Every minute: resolves runs, cron executions, deliveries and deploys left non-terminal past
+   * their deadline (interrupted / failed with the reason).
+   */
+  reconcile: job({
+    queue: QUEUES.reconcile,
+    name: "platform.reconcile",
+    schema: z.object({}).passthrough(),
     attempts: 1,
     backoff: { type: "fixed", delay: 0 },
     timeoutMs: 5 * 60_000,

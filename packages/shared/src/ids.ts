@@ -23,6 +23,7 @@ export const ID_PREFIXES = {
   deployStep: "dstep",
   rateLimit: "ratelimit",
   modelRequest: "llmreq",
+  run: "run",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -27,6 +27,7 @@ export const EMAIL_STATUSES = [
   "received",
   "queued",
   "delivered",
+  "processed",
   "sent",
   "failed",
   "rejected",

@@ -8,6 +8,7 @@ import type { BoxAgentRouteMeta } from "./base";
 import { cron } from "./cron";
 import { email } from "./email";
 import { health } from "./health";
+import { runs } from "./runs";
 import { sessions } from "./sessions";
 
 /**
@@ -15,7 +16,7 @@ import { sessions } from "./sessions";
  * `/sessions/*`, `/cron/trigger`, `/health`). `POST /email/send` is not here: it passes the box
  * API's `email.send` through as it is, so that contract types it.
  */
-export const boxAgentContract = { health, sessions, cron, email };
+export const boxAgentContract = { health, sessions, cron, email, runs };
 
 export type BoxAgentContract = typeof boxAgentContract;
 

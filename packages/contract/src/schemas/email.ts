@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { idParam } from "./common";
 
-export const EMAIL_STATUSES = ["received", "queued", "delivered", "sent", "failed", "rejected"] as const;
+export const EMAIL_STATUSES = [
+  "received",
+  "queued",
+  "delivered",
+  "processed",
+  "sent",
+  "failed",
+  "rejected",
+] as const;
 export const emailStatusSchema = z.enum(EMAIL_STATUSES);
 export const EMAIL_DIRECTIONS = ["inbound", "outbound"] as const;
 export const SENDER_POLICIES = ["anyone", "allowlist"] as const;

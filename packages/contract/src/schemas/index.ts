@@ -7,5 +7,6 @@ export * from "./email";
 export * from "./files";
 export * from "./media";
 export * from "./network-policy";
+export * from "./run";
 export * from "./secrets";
 export * from "./session";

@@ -7,6 +7,7 @@ import { emailContract } from "./email";
 import { envVarContract } from "./env-var";
 import { filesContract } from "./files";
 import { networkPolicyContract } from "./network-policy";
+import { runContract } from "./run";
 import { deployContract, sessionContract } from "./session";
 
 /** Everything a signed-in user can call, served under /rpc (session cookie). */
@@ -21,6 +22,7 @@ export const userContract = {
   session: sessionContract,
   files: filesContract,
   networkPolicy: networkPolicyContract,
+  run: runContract,
 };
 
 export type UserContract = typeof userContract;

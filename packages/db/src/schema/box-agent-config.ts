@@ -1,4 +1,4 @@
-import { jsonb, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { integer, jsonb, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { box } from "./box";
 import { timestamps } from "./util/columns";
 
@@ -22,6 +22,8 @@ export const boxAgentConfig = pgTable(
     systemPrompt: text("system_prompt"),
     /** Extra MCP servers for this trigger, beside box-agent's own. */
     mcpServers: jsonb("mcp_servers").$type<Record<string, McpServerConfig>>().notNull().default({}),
+    /** The longest a run of this trigger may take; null means the platform's default (30 minutes). */
+    maxDurationMinutes: integer("max_duration_minutes"),
     ...timestamps(),
   },
   (t) => [uniqueIndex("box_agent_config_box_trigger_idx").on(t.boxId, t.triggerType)],

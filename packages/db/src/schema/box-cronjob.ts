@@ -1,6 +1,21 @@
-import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { box } from "./box";
 import { createdAt, timestamps } from "./util/columns";
+
+/** A tick while the previous tick's run still works: `skip` records it skipped, `queue` runs it after. */
+export const cronjobOverlap = pgEnum("cronjob_overlap", ["skip", "queue"]);
+/** `fresh`: each tick is a new Claude session; `continue`: every tick resumes the cronjob's one session. */
+export const cronjobSessionMode = pgEnum("cronjob_session_mode", ["fresh", "continue"]);
 
 export const boxCronjob = pgTable(
   "box_cronjob",
@@ -16,6 +31,12 @@ export const boxCronjob = pgTable(
     /** IANA time zone name. */
     timezone: text("timezone").notNull().default("UTC"),
     enabled: boolean("enabled").notNull().default(true),
+    overlap: cronjobOverlap("overlap").notNull().default("skip"),
+    sessionMode: cronjobSessionMode("session_mode").notNull().default("fresh"),
+    /** Overrides the cron agent config's model for this job; null: the agent config's. */
+    model: text("model"),
+    /** The longest one tick's run may take (up to 4 hours); null: the cron agent config's limit. */
+    maxDurationMinutes: integer("max_duration_minutes"),
     lastRunAt: timestamp("last_run_at", { withTimezone: true }),
     ...timestamps(),
   },
@@ -55,6 +76,10 @@ export const boxCronjobExecution = pgTable(
     /** Claude session the run used (box-agent's session store id). */
     sessionId: text("session_id"),
     resultExcerpt: text("result_excerpt"),
+    /** The run this tick started (box_run.id); null for a tick that started none. */
+    runId: text("run_id"),
+    /** What the run cost, once it ended. */
+    costUsd: real("cost_usd"),
     createdAt: createdAt(),
   },
   (t) => [

@@ -18,6 +18,8 @@ export const emailStatus = pgEnum("email_status", [
   "received",
   "queued",
   "delivered",
+  /** Delivered and its run ended (completed); `failed` with the reason when the run did not. */
+  "processed",
   "sent",
   "failed",
   "rejected",

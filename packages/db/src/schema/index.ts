@@ -7,5 +7,6 @@ export * from "./box-deploy-step";
 export * from "./box-email";
 export * from "./box-email-settings";
 export * from "./box-env-var";
+export * from "./box-run";
 export * from "./model-request";
 export * from "./user-credential";
