@@ -3,6 +3,8 @@ import { dashboardSecurityHeaders } from "./src/lib/security-headers";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
+  // The /rpc proxy's own HTTP agent (no 5-minute cut on a long answer): loaded as is, not bundled.
+  serverExternalPackages: ["undici"],
   reactStrictMode: true,
   async headers() {
     return [

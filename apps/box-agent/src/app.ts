@@ -1,13 +1,13 @@
 import type { BoxAgentHealth } from "@vps-claude/contract/box-agent";
 import type { Logger } from "@vps-claude/logger";
 import { Hono } from "hono";
-import { type AgentRunner, type RunRequest, ShuttingDownError } from "./agent/runner";
+import { type AgentRunner, ShuttingDownError } from "./agent/runner";
 import type { BoxApiClient } from "./box-api";
 import type { Inbox } from "./email/inbox";
 import { requireBoxSecret } from "./http/auth";
-import { cronRoutes } from "./http/cron";
 import { emailRoutes } from "./http/email";
 import { errorResponse, HttpError } from "./http/errors";
+import { runRoutes } from "./http/runs";
 import { sessionRoutes } from "./http/sessions";
 import type { SessionStore } from "./session-store";
 
@@ -18,7 +18,7 @@ export interface BoxAgentAppDeps {
   /** When the daemon started, for `uptime` (ms since epoch). */
   startedAt: number;
   store: SessionStore;
-  runner: Pick<AgentRunner, "runWithSession" | "acceptingRuns">;
+  runner: Pick<AgentRunner, "accept" | "get" | "cancel" | "events" | "acceptingRuns">;
   inbox: Inbox;
   boxApi: Pick<BoxApiClient, "forward">;
   logger: Logger;
@@ -29,7 +29,6 @@ const OPEN_PATHS = new Set(["/health"]);
 /** The box-agent HTTP API, served from `boxAgentContract`; {@link createBoxAgent} composes it with its parts. */
 export function createBoxAgentApp(deps: BoxAgentAppDeps): Hono {
   const app = new Hono();
-  const runWithSession = (request: RunRequest) => deps.runner.runWithSession(request);
 
   app.use("*", requireBoxSecret(deps.boxSecret, OPEN_PATHS));
 
@@ -43,8 +42,8 @@ export function createBoxAgentApp(deps: BoxAgentAppDeps): Hono {
   );
 
   // The route files spell the contract's full paths, so each is mounted at the root.
-  app.route("/", sessionRoutes({ store: deps.store, runWithSession }));
-  app.route("/", cronRoutes({ runWithSession }));
+  app.route("/", runRoutes({ runner: deps.runner, runs: deps.store.runs }));
+  app.route("/", sessionRoutes({ store: deps.store }));
   app.route(
     "/",
     emailRoutes({ inbox: deps.inbox, runner: deps.runner, boxApi: deps.boxApi, logger: deps.logger }),

@@ -17,7 +17,7 @@ export interface BoxAgent {
   runner: AgentRunner;
   inbox: Inbox;
   boxApi: BoxApiClient;
-  /** Stops the runner (in-flight runs end as failed) and closes the session store. */
+  /** Stops the runner (in-flight runs end `interrupted`, queued ones stay queued) and closes the store. */
   close(): Promise<void>;
 }
 
@@ -30,8 +30,10 @@ export interface CreateBoxAgentOptions {
 }
 
 /**
- * box-agent's parts wired together: the session store, the platform client, the runner, the inbox
- * and the HTTP app over them. `serve` listens with it; tests call `app.request` on it directly.
+ * box-agent's parts wired together: the store, the platform client, the runner, the inbox and the
+ * HTTP app over them. Runs a previous process left behind are settled here: the one it was running
+ * ends `interrupted`, queued ones are scheduled again. `serve` listens with it; tests call
+ * `app.request` on it directly.
  */
 export function createBoxAgent({
   config,
@@ -41,13 +43,16 @@ export function createBoxAgent({
 }: CreateBoxAgentOptions): BoxAgent {
   mkdirSync(config.paths.dataDir, { recursive: true, mode: 0o700 });
   const store = SessionStore.open(config.paths.database);
-  const interrupted = store.failInterruptedRuns();
-  if (interrupted > 0) {
-    logger.warn({ runs: interrupted }, "marked runs cut off by the last shutdown as failed");
-  }
   const boxApi = new BoxApiClient({ serverUrl: config.serverUrl, boxSecret: config.boxSecret });
-  const runner = new AgentRunner({ config, store, boxApi, logger, mcpCommand });
   const inbox = new Inbox(config.paths.inboxDir);
+  const runner = new AgentRunner({ config, store, inbox, logger, mcpCommand });
+  const { interrupted, requeued } = runner.recover();
+  if (interrupted > 0 || requeued > 0) {
+    logger.warn(
+      { interrupted, requeued },
+      "settled the runs the last process left: cut off ones interrupted, queued ones scheduled",
+    );
+  }
   const app = createBoxAgentApp({
     boxId: config.boxId,
     boxSecret: config.boxSecret,

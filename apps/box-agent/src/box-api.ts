@@ -14,9 +14,6 @@ import {
 
 type BoxApi = JsonifiedClient<ContractRouterClient<typeof boxContract>>;
 
-export type AgentConfig = JsonOf<BoxOutputs["agentConfig"]["get"]>;
-export type McpServerConfig = AgentConfig["mcpServers"][string];
-export type TriggerType = BoxInputs["agentConfig"]["get"]["triggerType"];
 export type Cronjob = JsonOf<BoxOutputs["cronjob"]["create"]>;
 export type CronjobInput = BoxInputs["cronjob"]["create"];
 export type CronjobPatch = Omit<BoxInputs["cronjob"]["update"], "id">;
@@ -89,10 +86,6 @@ export class BoxApiClient {
         },
       }),
     );
-  }
-
-  getAgentConfig(triggerType: TriggerType): Promise<AgentConfig> {
-    return this.request("GET /box/agent-config", () => this.api.agentConfig.get({ triggerType }));
   }
 
   listCronjobs(): Promise<Cronjob[]> {

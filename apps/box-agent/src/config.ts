@@ -5,7 +5,6 @@ import { z } from "zod";
 
 export const DEFAULT_PORT = 33002;
 export const DEFAULT_MAX_CONCURRENT_RUNS = 2;
-export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60 * 1000;
 
 /**
  * Built-in Claude Code tools a box agent gets. The box is the user's own sandbox VM, so the agent may
@@ -44,7 +43,6 @@ const configFileSchema = z
     /** Overrides where Claude sends model requests; the platform leaves it unset (its gateway). */
     anthropicBaseUrl: httpUrlSchema.optional(),
     maxConcurrentRuns: z.number().int().min(1).max(32).optional(),
-    runTimeoutMs: z.number().int().min(1000).optional(),
     builtinTools: z.array(z.string().min(1)).optional(),
     claudeExecutable: z.string().min(1).optional(),
   })
@@ -92,7 +90,6 @@ export interface BoxAgentConfig {
    */
   anthropicBaseUrl: string;
   maxConcurrentRuns: number;
-  runTimeoutMs: number;
   builtinTools: string[];
   /** Absolute path of a Claude Code binary to use instead of the SDK's bundled one. */
   claudeExecutable: string | undefined;
@@ -180,7 +177,6 @@ const envOverridesSchema = z.object({
   SERVER_URL: httpUrlSchema.optional(),
   ANTHROPIC_BASE_URL: httpUrlSchema.optional(),
   BOX_AGENT_MAX_CONCURRENT_RUNS: z.number({ error: "must be an integer" }).int().min(1).max(32).optional(),
-  BOX_AGENT_RUN_TIMEOUT_MS: z.number({ error: "must be an integer" }).int().min(1000).optional(),
   CLAUDE_CODE_EXECUTABLE: z.string().min(1).optional(),
 });
 
@@ -199,7 +195,6 @@ export function loadConfig(env: Env = process.env): BoxAgentConfig {
     SERVER_URL: emptyToUndefined(env.SERVER_URL),
     ANTHROPIC_BASE_URL: emptyToUndefined(env.ANTHROPIC_BASE_URL),
     BOX_AGENT_MAX_CONCURRENT_RUNS: integerFromEnv(env.BOX_AGENT_MAX_CONCURRENT_RUNS),
-    BOX_AGENT_RUN_TIMEOUT_MS: integerFromEnv(env.BOX_AGENT_RUN_TIMEOUT_MS),
     CLAUDE_CODE_EXECUTABLE: emptyToUndefined(env.CLAUDE_CODE_EXECUTABLE),
   });
   if (!overrides.success) {
@@ -244,7 +239,6 @@ export function loadConfig(env: Env = process.env): BoxAgentConfig {
     anthropicBaseUrl: o.ANTHROPIC_BASE_URL ?? file.anthropicBaseUrl ?? `${serverUrl}/box/llm`,
     maxConcurrentRuns:
       o.BOX_AGENT_MAX_CONCURRENT_RUNS ?? file.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS,
-    runTimeoutMs: o.BOX_AGENT_RUN_TIMEOUT_MS ?? file.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     builtinTools: file.builtinTools ?? DEFAULT_BUILTIN_TOOLS,
     claudeExecutable,
     path: env.PATH || "/usr/local/bin:/usr/bin:/bin",

@@ -45,7 +45,7 @@ export async function runDaemon(options: {
   const close = () => {
     closing ??= (async () => {
       logger.info("box-agent shutting down");
-      // Stop accepting first; in-flight requests get their (failed) run outcome once the runner aborts.
+      // Stop accepting first; event streams end once the runner recorded the aborted runs' ends.
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.shutdown();
       await serverClosed;

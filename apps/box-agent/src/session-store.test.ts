@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RunCreate, runCreateInput } from "@vps-claude/contract/box-agent";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PROMPT_EXCERPT_CHARS, RESULT_EXCERPT_CHARS, SessionStore } from "./session-store";
+import { MIGRATIONS, PROMPT_EXCERPT_CHARS, RESULT_EXCERPT_CHARS, SessionStore } from "./session-store";
 
 let dir: string;
 let store: SessionStore;
@@ -24,14 +25,28 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const finished = {
+function dispatch(runId: string, contextType: "session" | "cron" | "email", contextId: string): RunCreate {
+  return runCreateInput.parse({
+    runId,
+    trigger: contextType === "session" ? "chat" : contextType,
+    contextType,
+    contextId,
+    task: { kind: "message", message: `prompt of ${runId}` },
+    agent: { model: "claude-test", systemPrompt: "You are a test." },
+    limits: {},
+  });
+}
+
+const completed = {
   status: "completed" as const,
   result: "done",
+  error: null,
   durationMs: 1200,
   costUsd: 0.01,
   inputTokens: 100,
   outputTokens: 20,
-  error: null,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
   note: null,
 };
 
@@ -65,71 +80,81 @@ describe("SessionStore", () => {
     expect(store.getSession("session", "c")).toBeUndefined();
   });
 
-  it("records a run from start to finish, storing excerpts of long texts", () => {
-    const prompt = "p".repeat(PROMPT_EXCERPT_CHARS + 50);
-    const started = store.startRun({
-      id: "run-1",
-      contextType: "session",
-      contextId: "c",
-      sessionId: null,
-      prompt,
-    });
-    expect(started).toMatchObject({ status: "running", sessionId: null, completedAt: null });
-    expect(started.prompt).toHaveLength(PROMPT_EXCERPT_CHARS);
-
-    store.setRunSession("run-1", "s-1");
-    clock += 1200;
-    const done = store.finishRun("run-1", {
-      ...finished,
-      sessionId: "s-1",
-      result: "r".repeat(RESULT_EXCERPT_CHARS * 2),
-    });
-    expect(done).toMatchObject({
-      status: "completed",
-      sessionId: "s-1",
-      durationMs: 1200,
-      costUsd: 0.01,
-      inputTokens: 100,
-      outputTokens: 20,
-      error: null,
-      completedAt: new Date(clock).toISOString(),
-    });
-    expect(done.result).toHaveLength(RESULT_EXCERPT_CHARS);
-  });
-
-  it("lists contexts most recently active first, with their latest runs, including ones without a session", () => {
+  it("lists contexts most recently active first, with their latest runs as excerpts", () => {
     store.saveSession("session", "a", "s-a");
-    store.startRun({ id: "a-1", contextType: "session", contextId: "a", sessionId: "s-a", prompt: "one" });
-    store.finishRun("a-1", { ...finished, sessionId: "s-a" });
+    store.runs.create(dispatch("a_1", "session", "a"), "one");
+    store.runs.start("a_1", { sessionId: "s-a" });
+    store.runs.finish(
+      "a_1",
+      { ...completed, sessionId: "s-a", result: "r".repeat(RESULT_EXCERPT_CHARS * 2) },
+      ["running"],
+    );
     clock += 1000;
-    store.startRun({ id: "a-2", contextType: "session", contextId: "a", sessionId: "s-a", prompt: "two" });
+    store.runs.create(dispatch("a_2", "session", "a"), "p".repeat(PROMPT_EXCERPT_CHARS + 50));
     clock += 1000;
-    store.startRun({ id: "b-1", contextType: "cron", contextId: "b", sessionId: null, prompt: "tick" });
-    store.finishRun("b-1", { ...finished, status: "failed", sessionId: null, result: null, error: "boom" });
+    store.runs.create(dispatch("b_1", "cron", "b"), "tick");
+    store.runs.start("b_1", { sessionId: null });
+    store.runs.finish(
+      "b_1",
+      { ...completed, status: "failed", sessionId: null, result: null, error: "boom" },
+      ["running"],
+    );
 
     const contexts = store.listContexts({ runsPerContext: 5 });
     expect(contexts.map((c) => [c.contextType, c.contextId, c.sessionId])).toEqual([
       ["cron", "b", null],
       ["session", "a", "s-a"],
     ]);
-    expect(contexts[1]?.runs.map((r) => r.id)).toEqual(["a-2", "a-1"]);
-    expect(contexts[0]?.runs[0]).toMatchObject({ status: "failed", error: "boom" });
+    const [queued, done] = contexts[1]?.runs ?? [];
+    expect(contexts[1]?.runs.map((r) => r.id)).toEqual(["a_2", "a_1"]);
+    // A queued run has not started: it is listed with the time it was queued.
+    expect(queued).toMatchObject({ status: "queued", trigger: "chat", startedAt: queued?.queuedAt });
+    expect(queued?.prompt).toHaveLength(PROMPT_EXCERPT_CHARS);
+    expect(done?.result).toHaveLength(RESULT_EXCERPT_CHARS);
+    expect(contexts[0]?.runs[0]).toMatchObject({ status: "failed", error: "boom", trigger: "cron" });
 
     expect(store.listContexts({ runsPerContext: 1 })[1]?.runs).toHaveLength(1);
     expect(store.listContexts({ limit: 1 })).toHaveLength(1);
   });
 
-  it("marks runs left running by a previous process as failed when reopened", () => {
-    store.startRun({ id: "cut", contextType: "session", contextId: "c", sessionId: null, prompt: "x" });
-    store.startRun({ id: "ok", contextType: "session", contextId: "c", sessionId: null, prompt: "y" });
-    store.finishRun("ok", { ...finished, sessionId: null });
+  it("upgrades a database of the first schema, keeping its runs and sessions", () => {
     store.close();
+    rmSync(join(dir, ".box-agent"), { recursive: true, force: true });
+    mkdirSync(join(dir, ".box-agent"));
+    const path = join(dir, ".box-agent", "sessions.db");
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS[0] ?? "");
+    raw.pragma("user_version = 1");
+    raw
+      .prepare(
+        `INSERT INTO runs (id, context_type, context_id, session_id, status, prompt, result, started_at,
+           completed_at, duration_ms, cost_usd, input_tokens, output_tokens, error, note)
+         VALUES ('old-1', 'email', 't', 's-1', 'completed', 'hi', 'ok', '2025-12-01T00:00:00.000Z',
+           '2025-12-01T00:00:01.000Z', 1000, 0.5, 10, 2, NULL, NULL)`,
+      )
+      .run();
+    raw
+      .prepare(
+        `INSERT INTO sessions (context_type, context_id, session_id, created_at, updated_at)
+         VALUES ('email', 't', 's-1', '2025-12-01T00:00:00.000Z', '2025-12-01T00:00:01.000Z')`,
+      )
+      .run();
+    raw.close();
 
     store = openStore();
-    expect(store.failInterruptedRuns()).toBe(1);
-    expect(store.getRun("cut")).toMatchObject({ status: "failed", error: "interrupted by restart" });
-    expect(store.getRun("ok")?.status).toBe("completed");
-    expect(store.failInterruptedRuns()).toBe(0);
+    expect(store.runs.get("old-1")).toMatchObject({
+      trigger: "email",
+      status: "completed",
+      queuedAt: "2025-12-01T00:00:00.000Z",
+      startedAt: "2025-12-01T00:00:00.000Z",
+      costUsd: 0.5,
+      cacheReadTokens: null,
+    });
+    expect(store.runs.events("old-1")).toEqual([]);
+    expect(store.getSession("email", "t")?.sessionId).toBe("s-1");
+    // The new statuses are allowed now.
+    store.runs.create(dispatch("new_1", "email", "t"), "email x");
+    expect(store.runs.get("new_1")?.status).toBe("queued");
   });
 
   it("uses WAL journaling and survives reopening with its schema intact", () => {

@@ -1,16 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ContextType } from "@vps-claude/contract/box-agent";
+import type { ContextType, recordedRunSchema } from "@vps-claude/contract/box-agent";
 import type BetterSqlite3 from "better-sqlite3";
+import type { z } from "zod";
 import { loadBetterSqlite3 } from "./externals";
+import { excerpt, RESULT_EXCERPT_CHARS, RunStore, type StoredRun } from "./run-store";
 
 export { CONTEXT_TYPES, type ContextType } from "@vps-claude/contract/box-agent";
-
-export type RunStatus = "running" | "completed" | "failed";
-
-/** Stored prompt and result text are excerpts: the transcript in Claude's config dir is the full record. */
-export const PROMPT_EXCERPT_CHARS = 1000;
-export const RESULT_EXCERPT_CHARS = 4000;
+export { PROMPT_EXCERPT_CHARS, RESULT_EXCERPT_CHARS } from "./run-store";
 
 export interface SessionRecord {
   contextType: ContextType;
@@ -25,37 +22,7 @@ export interface SessionRecord {
   cumulativeCostUsd: number;
 }
 
-export interface RunRecord {
-  id: string;
-  contextType: ContextType;
-  contextId: string;
-  /** Null until Claude confirmed a session (a run can fail before that). */
-  sessionId: string | null;
-  status: RunStatus;
-  prompt: string;
-  result: string | null;
-  startedAt: string;
-  completedAt: string | null;
-  durationMs: number | null;
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  error: string | null;
-  /** Something the run's reader should know that is not an error, e.g. that a new session replaced a lost one. */
-  note: string | null;
-}
-
-export interface RunFinish {
-  status: "completed" | "failed";
-  sessionId: string | null;
-  result: string | null;
-  durationMs: number;
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  error: string | null;
-  note: string | null;
-}
+export type ContextRun = z.output<typeof recordedRunSchema>;
 
 export interface ContextSummary {
   contextType: ContextType;
@@ -64,7 +31,7 @@ export interface ContextSummary {
   sessionId: string | null;
   createdAt: string | null;
   updatedAt: string | null;
-  runs: RunRecord[];
+  runs: ContextRun[];
 }
 
 interface SessionRow {
@@ -76,26 +43,8 @@ interface SessionRow {
   cumulative_cost_usd: number;
 }
 
-interface RunRow {
-  id: string;
-  context_type: ContextType;
-  context_id: string;
-  session_id: string | null;
-  status: RunStatus;
-  prompt: string;
-  result: string | null;
-  started_at: string;
-  completed_at: string | null;
-  duration_ms: number | null;
-  cost_usd: number | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  error: string | null;
-  note: string | null;
-}
-
 /** Each entry upgrades the schema by one `user_version`; entries are never edited once shipped. */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `
   CREATE TABLE sessions (
     context_type TEXT NOT NULL,
@@ -126,11 +75,53 @@ const MIGRATIONS = [
   CREATE INDEX runs_context_started ON runs (context_type, context_id, started_at DESC);
   CREATE INDEX runs_status ON runs (status);
   `,
+  // Runs become a durable queue (POST /runs): new statuses, the dispatch to run after a restart, and
+  // a transcript per run. SQLite cannot alter a CHECK, so the table is rebuilt and its rows copied.
+  `
+  CREATE TABLE runs_v2 (
+    id TEXT PRIMARY KEY,
+    trigger TEXT NOT NULL CHECK (trigger IN ('chat', 'email', 'cron', 'api')),
+    context_type TEXT NOT NULL,
+    context_id TEXT NOT NULL,
+    session_id TEXT,
+    status TEXT NOT NULL
+      CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),
+    request TEXT,
+    prompt TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    note TEXT,
+    queued_at TEXT NOT NULL,
+    started_at TEXT,
+    completed_at TEXT,
+    duration_ms INTEGER,
+    cost_usd REAL,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cache_read_tokens INTEGER,
+    cache_write_tokens INTEGER,
+    claude_pid INTEGER
+  );
+  INSERT INTO runs_v2 (id, trigger, context_type, context_id, session_id, status, prompt, result, error,
+    note, queued_at, started_at, completed_at, duration_ms, cost_usd, input_tokens, output_tokens)
+  SELECT id, CASE context_type WHEN 'email' THEN 'email' WHEN 'cron' THEN 'cron' ELSE 'chat' END,
+    context_type, context_id, session_id, status, prompt, result, error, note, started_at, started_at,
+    completed_at, duration_ms, cost_usd, input_tokens, output_tokens
+  FROM runs ORDER BY rowid;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_context_queued ON runs (context_type, context_id, queued_at DESC);
+  CREATE INDEX runs_status_queued ON runs (status, queued_at);
+  CREATE TABLE run_events (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ];
-
-export function excerpt(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 function toSession(row: SessionRow): SessionRecord {
   return {
@@ -143,38 +134,42 @@ function toSession(row: SessionRow): SessionRecord {
   };
 }
 
-function toRun(row: RunRow): RunRecord {
+function toContextRun(run: StoredRun): ContextRun {
   return {
-    id: row.id,
-    contextType: row.context_type,
-    contextId: row.context_id,
-    sessionId: row.session_id,
-    status: row.status,
-    prompt: row.prompt,
-    result: row.result,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    durationMs: row.duration_ms,
-    costUsd: row.cost_usd,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    error: row.error,
-    note: row.note,
+    id: run.id,
+    trigger: run.trigger,
+    contextType: run.contextType,
+    contextId: run.contextId,
+    sessionId: run.sessionId,
+    status: run.status,
+    prompt: run.prompt,
+    result: run.result === null ? null : excerpt(run.result, RESULT_EXCERPT_CHARS),
+    queuedAt: run.queuedAt,
+    startedAt: run.startedAt ?? run.queuedAt,
+    completedAt: run.completedAt,
+    durationMs: run.durationMs,
+    costUsd: run.costUsd,
+    inputTokens: run.inputTokens,
+    outputTokens: run.outputTokens,
+    error: run.error,
+    note: run.note,
   };
 }
 
 /**
- * Which Claude session continues which thread (context), and what each run did.
- * One box has one daemon, so a single synchronous connection is enough; WAL keeps readers
- * (a listing while a run finishes) from blocking on writers.
+ * The box's SQLite: which Claude session continues which thread (context), and, in {@link runs},
+ * the runs and their transcripts. One box has one daemon, so a single synchronous connection is
+ * enough; WAL keeps readers (a listing while a run finishes) from blocking on writers.
  */
 export class SessionStore {
   private readonly db: BetterSqlite3.Database;
   private readonly now: () => Date;
+  readonly runs: RunStore;
 
   private constructor(db: BetterSqlite3.Database, now: () => Date) {
     this.db = db;
     this.now = now;
+    this.runs = new RunStore(db, now);
   }
 
   static open(path: string, options: { now?: () => Date } = {}): SessionStore {
@@ -258,79 +253,6 @@ export class SessionStore {
       .run(contextType, contextId);
   }
 
-  startRun(input: {
-    id: string;
-    contextType: ContextType;
-    contextId: string;
-    sessionId: string | null;
-    prompt: string;
-  }): RunRecord {
-    this.db
-      .prepare(
-        `INSERT INTO runs (id, context_type, context_id, session_id, status, prompt, started_at)
-         VALUES (?, ?, ?, ?, 'running', ?, ?)`,
-      )
-      .run(
-        input.id,
-        input.contextType,
-        input.contextId,
-        input.sessionId,
-        excerpt(input.prompt, PROMPT_EXCERPT_CHARS),
-        this.timestamp(),
-      );
-    return this.requireRun(input.id);
-  }
-
-  setRunSession(runId: string, sessionId: string): void {
-    this.db.prepare("UPDATE runs SET session_id = ? WHERE id = ?").run(sessionId, runId);
-  }
-
-  finishRun(runId: string, finish: RunFinish): RunRecord {
-    this.db
-      .prepare(
-        `UPDATE runs SET status = ?, session_id = ?, result = ?, completed_at = ?, duration_ms = ?,
-           cost_usd = ?, input_tokens = ?, output_tokens = ?, error = ?, note = ?
-         WHERE id = ?`,
-      )
-      .run(
-        finish.status,
-        finish.sessionId,
-        finish.result === null ? null : excerpt(finish.result, RESULT_EXCERPT_CHARS),
-        this.timestamp(),
-        finish.durationMs,
-        finish.costUsd,
-        finish.inputTokens,
-        finish.outputTokens,
-        finish.error,
-        finish.note,
-        runId,
-      );
-    return this.requireRun(runId);
-  }
-
-  getRun(runId: string): RunRecord | undefined {
-    const row = this.db.prepare<[string], RunRow>("SELECT * FROM runs WHERE id = ?").get(runId);
-    return row === undefined ? undefined : toRun(row);
-  }
-
-  private requireRun(runId: string): RunRecord {
-    const run = this.getRun(runId);
-    if (run === undefined) {
-      throw new Error(`run ${runId} does not exist`);
-    }
-    return run;
-  }
-
-  listRuns(contextType: ContextType, contextId: string, limit = 20): RunRecord[] {
-    return this.db
-      .prepare<[string, string, number], RunRow>(
-        `SELECT * FROM runs WHERE context_type = ? AND context_id = ?
-         ORDER BY started_at DESC, rowid DESC LIMIT ?`,
-      )
-      .all(contextType, contextId, limit)
-      .map(toRun);
-  }
-
   /** Every context that has a session or a run, most recently active first, each with its latest runs. */
   listContexts(options: { limit?: number; runsPerContext?: number } = {}): ContextSummary[] {
     const rows = this.db
@@ -347,7 +269,8 @@ export class SessionStore {
         `WITH contexts AS (
            SELECT context_type, context_id, updated_at AS active_at FROM sessions
            UNION ALL
-           SELECT context_type, context_id, MAX(started_at) AS active_at FROM runs GROUP BY context_type, context_id
+           SELECT context_type, context_id, MAX(COALESCE(started_at, queued_at)) AS active_at FROM runs
+           GROUP BY context_type, context_id
          ),
          latest AS (
            SELECT context_type, context_id, MAX(active_at) AS active_at FROM contexts GROUP BY context_type, context_id
@@ -365,19 +288,10 @@ export class SessionStore {
       sessionId: row.session_id,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      runs: this.listRuns(row.context_type, row.context_id, options.runsPerContext ?? 5),
+      runs: this.runs
+        .listForContext(row.context_type, row.context_id, options.runsPerContext ?? 5)
+        .map(toContextRun),
     }));
-  }
-
-  /** Runs still `running` when the daemon starts were cut off by a crash or restart; nothing will finish them. */
-  failInterruptedRuns(): number {
-    const result = this.db
-      .prepare(
-        `UPDATE runs SET status = 'failed', error = 'interrupted by restart', completed_at = ?
-         WHERE status = 'running'`,
-      )
-      .run(this.timestamp());
-    return result.changes;
   }
 
   close(): void {

@@ -1,13 +1,14 @@
-import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { RunCreateInput } from "@vps-claude/contract/box-agent";
 import { anthropicReply, type FakeAnthropic, scriptedClaude } from "@vps-claude/testing";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { McpCommand } from "../src/agent/claude-options";
-import type { RunOutcome } from "../src/agent/runner";
 import { BOX_AGENT_TOOLS, qualifiedToolName } from "../src/mcp/tool-names";
 import { SessionStore } from "../src/session-store";
-import { defaultAgentConfig, type FakePlatform } from "./fake-platform";
+import type { FakePlatform } from "./fake-platform";
 import { type TestBox, useClaudeBox } from "./harness";
+import { getRun, runRequest, runToEnd, testAgent } from "./runs";
 
 /**
  * The real Agent SDK and Claude Code CLI, against a scripted fake Messages API and a fake platform.
@@ -41,24 +42,6 @@ const script = scriptedClaude({
   ],
 });
 
-/** Pids of live processes whose working directory is `dir` (Linux /proc). */
-function processesWorkingIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      if (readlinkSync(`/proc/${entry}/cwd`) === dir) {
-        pids.push(Number(entry));
-      }
-    } catch {
-      // Gone meanwhile, or not ours to inspect.
-    }
-  }
-  return pids;
-}
-
 let fake: FakeAnthropic;
 let platform: FakePlatform;
 let bundle: { dir: string; mcpCommand: McpCommand };
@@ -68,11 +51,10 @@ useClaudeBox(script, (env) => {
   ({ fake, platform, bundle, box } = env);
 });
 
-async function send(body: Record<string, unknown>, path = "/sessions/send"): Promise<RunOutcome> {
-  const res = await box.request(path, { body });
-  const outcome = (await res.json()) as RunOutcome;
-  expect(res.status, JSON.stringify(outcome)).toBe(200);
-  return outcome;
+/** Runs a chat message in a context and answers how the run ended. */
+async function send(contextId: string, message: string, overrides: Partial<RunCreateInput> = {}) {
+  const { runId, events, end } = await runToEnd(box, runRequest({ contextId, message, ...overrides }));
+  return { runId, events, ...end };
 }
 
 interface ListedContext {
@@ -88,25 +70,28 @@ async function listSessions(): Promise<ListedContext[]> {
   return ((await res.json()) as { sessions: ListedContext[] }).sessions;
 }
 
-describe("box-agent runs with the real Claude Code CLI", () => {
-  it("answers a message in a new session and records the run", async () => {
-    const outcome = await send({ contextId: "chat-1", message: "hello box" });
+describe("box-agent runs with the real Claude Code CLI", { timeout: 120_000 }, () => {
+  it("answers a message in a new session with the dispatched agent config, and records the run", async () => {
+    const outcome = await send("chat-1", "hello box");
     expect(outcome, JSON.stringify(outcome)).toMatchObject({
       status: "completed",
       result: "You said: hello box",
+      error: null,
     });
     expect(outcome.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(outcome.costUsd).toBeGreaterThan(0);
+    expect(outcome.inputTokens).toBeGreaterThan(0);
 
     const requests = fake.messageRequests();
     expect(requests.length).toBeGreaterThan(0);
     const request = requests.at(-1);
     expect(request?.sessionId).toBe(outcome.sessionId);
     // Claude's only key is the box's own token (the platform's gateway swaps in the real one),
-    // and each model request names its run.
+    // and each model request names the run the platform dispatched.
     expect(request?.headers["x-api-key"]).toBe(platform.boxSecret);
     expect(request?.headers["x-vps-run-id"]).toBe(outcome.runId);
-    expect(request?.conversation.system).toContain("You are the agent of a test box (session).");
+    expect(request?.body.model).toBe("claude-sonnet-4-5");
+    expect(request?.conversation.system).toContain("You are the agent of a test box (chat).");
     // The run offers exactly our MCP tools and the configured built-ins.
     const offered = request?.conversation.toolNames ?? [];
     for (const tool of BOX_AGENT_TOOLS) {
@@ -115,11 +100,25 @@ describe("box-agent runs with the real Claude Code CLI", () => {
     expect(offered).toContain("Bash");
     expect(offered).not.toContain("Agent");
     expect(offered).not.toContain("Task");
+    // The dispatch carried the agent config: the run never called back to the platform.
+    expect(platform.requests.map((r) => r.path)).not.toContain("/box/agent-config");
 
-    const configRequest = platform.requests.find((r) => r.path === "/box/agent-config");
-    expect(configRequest?.query.get("triggerType")).toBe("session");
-    expect(configRequest?.headers["x-box-secret"]).toBe(platform.boxSecret);
+    expect(outcome.events.map((e) => e.type)).toEqual(["status", "status", "status", "text", "done"]);
+    expect(outcome.events.slice(0, 3)).toMatchObject([
+      { status: "queued", sessionId: null },
+      { status: "running", sessionId: null },
+      { status: "running", sessionId: outcome.sessionId },
+    ]);
+    expect(outcome.events[3]).toMatchObject({ type: "text", text: "You said: hello box" });
 
+    expect(await getRun(box, outcome.runId)).toMatchObject({
+      id: outcome.runId,
+      trigger: "chat",
+      status: "completed",
+      sessionId: outcome.sessionId,
+      result: "You said: hello box",
+      lastSeq: outcome.events.length,
+    });
     const [context] = await listSessions();
     expect(context).toMatchObject({
       contextType: "session",
@@ -128,18 +127,18 @@ describe("box-agent runs with the real Claude Code CLI", () => {
     });
     expect(context?.runs[0]).toMatchObject({
       id: outcome.runId,
+      trigger: "chat",
       status: "completed",
       prompt: "hello box",
       result: "You said: hello box",
       error: null,
     });
-    expect(context?.runs[0]?.inputTokens).toBeGreaterThan(0);
   });
 
   it("resumes the session of a context for its next message, with the earlier turns", async () => {
-    const first = await send({ contextId: "chat-2", message: "my name is Ada" });
+    const first = await send("chat-2", "my name is Ada");
     fake.clearRequests();
-    const second = await send({ contextId: "chat-2", message: "what is my name?" });
+    const second = await send("chat-2", "what is my name?");
 
     expect(second.status, JSON.stringify(second)).toBe("completed");
     expect(second.sessionId).toBe(first.sessionId);
@@ -149,15 +148,12 @@ describe("box-agent runs with the real Claude Code CLI", () => {
     // Costs are per run, not the session's running total.
     expect(second.costUsd).toBeGreaterThan(0);
 
-    const other = await send({ contextId: "chat-3", message: "hello" });
+    const other = await send("chat-3", "hello");
     expect(other.sessionId).not.toBe(first.sessionId);
   });
 
   it("runs messages of one context one after another", async () => {
-    const [a, b] = await Promise.all([
-      send({ contextId: "chat-4", message: "first message" }),
-      send({ contextId: "chat-4", message: "second message" }),
-    ]);
+    const [a, b] = await Promise.all([send("chat-4", "first message"), send("chat-4", "second message")]);
     expect([a.status, b.status]).toEqual(["completed", "completed"]);
     expect(b.sessionId).toBe(a.sessionId);
     // Had the runs overlapped, each would have seen only its own prompt.
@@ -166,7 +162,7 @@ describe("box-agent runs with the real Claude Code CLI", () => {
   });
 
   it("lets Claude create a cronjob through the platform's box API", async () => {
-    const outcome = await send({ contextId: "chat-5", message: "SCHEDULE a morning digest" });
+    const outcome = await send("chat-5", "SCHEDULE a morning digest");
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
 
     const create = platform.requests.find((r) => r.method === "POST" && r.path === "/box/cronjobs");
@@ -185,7 +181,7 @@ describe("box-agent runs with the real Claude Code CLI", () => {
   });
 
   it("lets Claude send a new email through the platform's box API", async () => {
-    const outcome = await send({ contextId: "chat-6", message: "EMAIL my friend" });
+    const outcome = await send("chat-6", "EMAIL my friend");
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
     const request = platform.requests.find((r) => r.method === "POST" && r.path === "/box/email/send");
     expect(request?.headers["x-box-secret"]).toBe(platform.boxSecret);
@@ -202,38 +198,48 @@ describe("box-agent runs with the real Claude Code CLI", () => {
       join(skillDir, "SKILL.md"),
       "---\nname: note-keeper\ndescription: Keep durable notes in ~/notes/.\n---\n\n# Note keeper\n",
     );
-    const outcome = await send({ contextId: "chat-12", message: "hello" });
+    const outcome = await send("chat-12", "hello");
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
     const system = fake.messageRequests().at(-1)?.conversation.system ?? "";
-    expect(system).toContain("You are the agent of a test box (session).");
+    expect(system).toContain("You are the agent of a test box (chat).");
     expect(system).toContain(
       `## Skills installed in this box\n\n- note-keeper: Keep durable notes in ~/notes/. (instructions: ${join(skillDir, "SKILL.md")} — read it with the Read tool before using the skill)`,
     );
     expect(system.indexOf("Skills installed")).toBeGreaterThan(system.indexOf("You are the agent"));
   });
 
-  it("records a failed run with the API's reason", async () => {
-    const outcome = await send({ contextId: "chat-7", message: "FAIL please" });
+  it("records a failed run with the API's reason, in its transcript too", async () => {
+    const outcome = await send("chat-7", "FAIL please");
     expect(outcome.status).toBe("failed");
     expect(outcome.error).toContain("the fake API is overloaded");
     expect(outcome.result).toBeNull();
+    const errors = outcome.events.filter((e) => e.type === "error");
+    expect(errors.length, JSON.stringify(outcome.events)).toBeGreaterThan(0);
+    expect(JSON.stringify(errors)).toContain("the fake API is overloaded");
 
     const [context] = await listSessions();
     expect(context?.runs[0]).toMatchObject({ status: "failed", prompt: "FAIL please" });
     expect(String(context?.runs[0]?.error)).toContain("the fake API is overloaded");
   });
 
-  it("runs a cron trigger in the cronjob's own context with the cron agent config", async () => {
-    const outcome = await send(
-      { cronjobId: "cron_42", name: "Digest", prompt: "collect headlines" },
-      "/cron/trigger",
-    );
+  it("runs a cron task in the cronjob's own context, told it is a scheduled task", async () => {
+    const outcome = await send("cron_42", "unused", {
+      trigger: "cron",
+      contextType: "cron",
+      task: {
+        kind: "cron",
+        cronjobId: "cron_42",
+        name: "Digest",
+        prompt: "collect headlines",
+        scheduledFor: "2026-03-01T09:00:00Z",
+      },
+      agent: testAgent("cron"),
+    });
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
     expect(outcome.result).toContain("collect headlines");
-    expect(outcome.result).toContain('Scheduled task "Digest" (cron_42)');
-
-    const configRequest = platform.requests.find((r) => r.path === "/box/agent-config");
-    expect(configRequest?.query.get("triggerType")).toBe("cron");
+    expect(outcome.result).toContain(
+      'Scheduled task "Digest" (cron_42) triggered at 2026-03-01T09:00:00.000Z',
+    );
     expect(fake.messageRequests().at(-1)?.conversation.system).toContain("test box (cron)");
     const [context] = await listSessions();
     expect(context).toMatchObject({
@@ -241,6 +247,7 @@ describe("box-agent runs with the real Claude Code CLI", () => {
       contextId: "cron_42",
       sessionId: outcome.sessionId,
     });
+    expect(context?.runs[0]).toMatchObject({ trigger: "cron" });
   });
 
   it("starts a new session and says so when the stored one cannot be resumed", async () => {
@@ -248,80 +255,40 @@ describe("box-agent runs with the real Claude Code CLI", () => {
     store.saveSession("session", "chat-8", "00000000-0000-4000-8000-000000000000");
     store.close();
 
-    const outcome = await send({ contextId: "chat-8", message: "are you there?" });
+    const outcome = await send("chat-8", "are you there?");
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
     expect(outcome.result).toBe("You said: are you there?");
-    expect(outcome.note).toContain("could not be resumed");
     expect(outcome.sessionId).not.toBe("00000000-0000-4000-8000-000000000000");
+    expect(outcome.events).toContainEqual(
+      expect.objectContaining({ type: "error", message: expect.stringContaining("could not be resumed") }),
+    );
 
     const [context] = await listSessions();
     expect(context?.sessionId).toBe(outcome.sessionId);
     expect(context?.runs[0]?.note).toContain("started a new session");
   });
 
-  it("fails the run with the platform's message when the agent config cannot be fetched", async () => {
-    platform.setAgentConfig(() => ({
-      status: 503,
-      body: { code: "UNAVAILABLE", message: "database is down" },
-    }));
-    const outcome = await send({ contextId: "chat-9", message: "hello" });
-    expect(outcome).toMatchObject({ status: "failed", sessionId: null, result: null });
-    expect(outcome.error).toBe("could not prepare the run: database is down");
-    expect(fake.messageRequests()).toHaveLength(0);
-  });
-
-  it("gives Claude the MCP servers of the agent config, allowed to run", async () => {
-    platform.setAgentConfig((triggerType) => {
-      const answer = defaultAgentConfig(triggerType);
-      return {
-        ...answer,
-        body: {
-          ...(answer.body as object),
-          mcpServers: {
-            // Another copy of our own server stands in for a user-configured one.
-            extra: {
-              type: "stdio",
-              command: bundle.mcpCommand.command,
-              args: bundle.mcpCommand.args,
-              env: {
-                BOX_AGENT_HOME: box.home,
-                BOX_ID: platform.boxId,
-                BOX_SECRET: platform.boxSecret,
-                SERVER_URL: platform.url,
-              },
+  it("gives Claude the MCP servers of the dispatched agent config, allowed to run", async () => {
+    const outcome = await send("chat-10", "EXTRA tools", {
+      agent: {
+        ...testAgent(),
+        mcpServers: {
+          // Another copy of our own server stands in for a user-configured one.
+          extra: {
+            type: "stdio",
+            command: bundle.mcpCommand.command,
+            args: bundle.mcpCommand.args,
+            env: {
+              BOX_AGENT_HOME: box.home,
+              BOX_ID: platform.boxId,
+              BOX_SECRET: platform.boxSecret,
+              SERVER_URL: platform.url,
             },
           },
         },
-      };
+      },
     });
-    const outcome = await send({ contextId: "chat-10", message: "EXTRA tools" });
     expect(outcome.status, JSON.stringify(outcome)).toBe("completed");
     expect(outcome.result).toBe("mcp__extra__cronjob_list answered: This box has no cronjobs.");
-  });
-
-  it("aborts running Claude runs on shutdown and records them as failed", async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    fake.setResponder(async () => {
-      await held;
-      return "too late";
-    });
-    const pending = box.request("/sessions/send", { body: { contextId: "chat-11", message: "slow" } });
-    await vi.waitFor(() => expect(fake.messageRequests().length).toBeGreaterThan(0), { timeout: 20_000 });
-
-    await box.stop();
-    // Nothing the run started may outlive the daemon: no CLI finishing its turn, no MCP server.
-    expect(processesWorkingIn(box.home)).toEqual([]);
-    const outcome = (await (await pending).json()) as RunOutcome;
-    release();
-    expect(outcome.status).toBe("failed");
-    expect(outcome.error).toContain("shutting down");
-
-    const store = SessionStore.open(box.config.paths.database);
-    expect(store.getRun(outcome.runId)).toMatchObject({ status: "failed" });
-    expect(store.failInterruptedRuns()).toBe(0);
-    store.close();
   });
 });

@@ -53,8 +53,27 @@ const ROUTES = procedures(boxAgentContract).map(([key, procedure]) => {
 describe("box-agent's contract", () => {
   it("has the routes the platform calls", () => {
     expect(ROUTES.map(([key]) => key)).toEqual(
-      expect.arrayContaining(["health", "sessions.list", "sessions.send", "cron.trigger", "email.receive"]),
+      expect.arrayContaining([
+        "health",
+        "sessions.list",
+        "email.receive",
+        "runs.create",
+        "runs.get",
+        "runs.cancel",
+        "runs.events",
+      ]),
     );
+  });
+
+  it("no longer serves the blocking run routes; runs go through POST /runs", async () => {
+    for (const path of ["/sessions/send", "/cron/trigger"]) {
+      const res = await agent.app.request(path, {
+        method: "POST",
+        headers: { "x-box-secret": SECRET, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(res.status, path).toBe(404);
+    }
   });
 
   it.each(ROUTES)("%s is served at %s %s", async (_key, method, path) => {

@@ -3,15 +3,17 @@ import { request as httpRequest } from "node:http";
 import { join, relative } from "node:path";
 import type { InboundEmail } from "@vps-claude/contract/box-agent";
 import { anthropicReply, type FakeAnthropic, scriptedClaude } from "@vps-claude/testing";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { qualifiedToolName } from "../src/mcp/tool-names";
 import { inboundEmail } from "./emails";
 import type { FakePlatform } from "./fake-platform";
 import { type TestBox, useClaudeBox } from "./harness";
+import { runRequest, runToEnd, testAgent } from "./runs";
 
 /**
- * Email delivery end to end: the platform's delivery call, the inbox on disk, the run it starts with
- * the real Agent SDK and CLI against a fake Messages API, and the MCP email tools Claude calls.
+ * Email end to end: the platform's delivery call, the inbox on disk, the run the platform then
+ * dispatches for it, with the real Agent SDK and CLI against a fake Messages API, and the MCP email
+ * tools Claude calls.
  */
 
 const EMAIL_ID_IN_PROMPT = /<untrusted_email id="([a-z0-9_]+)">/;
@@ -36,20 +38,6 @@ const script = scriptedClaude({
   otherwise: ({ prompt }) => `Noted email ${EMAIL_ID_IN_PROMPT.exec(prompt)?.[1] ?? "(none)"}`,
 });
 
-interface ListedRun {
-  status: string;
-  sessionId: string | null;
-  result: string | null;
-  error: string | null;
-}
-
-interface ListedContext {
-  contextType: string;
-  contextId: string;
-  sessionId: string | null;
-  runs: ListedRun[];
-}
-
 let fake: FakeAnthropic;
 let platform: FakePlatform;
 let box: TestBox;
@@ -63,61 +51,52 @@ function deliver(email: InboundEmail): Promise<Response> {
   return box.request("/email/receive", { body: email, headers: { "idempotency-key": email.id } });
 }
 
-async function emailContext(threadId: string): Promise<ListedContext | undefined> {
-  const res = await box.request("/sessions/list");
-  const { sessions } = (await res.json()) as { sessions: ListedContext[] };
-  return sessions.find((context) => context.contextType === "email" && context.contextId === threadId);
+/** The run the platform dispatches for a delivered email: in the email's thread, told to read it. */
+function emailRun(email: Pick<InboundEmail, "id" | "threadId">) {
+  return runRequest({
+    trigger: "email",
+    contextType: "email",
+    contextId: email.threadId,
+    task: { kind: "email", emailId: email.id },
+    agent: testAgent("email"),
+  });
 }
 
-/** Background runs are seen through the run history, as the dashboard sees them. */
-async function finishedRuns(threadId: string, count: number): Promise<ListedRun[]> {
-  let runs: ListedRun[] = [];
-  await vi.waitFor(
-    async () => {
-      runs = (await emailContext(threadId))?.runs ?? [];
-      expect(runs.filter((run) => run.status !== "running")).toHaveLength(count);
-    },
-    { timeout: 30_000, interval: 100 },
-  );
-  return runs;
+async function answerEmail(email: Pick<InboundEmail, "id" | "threadId">) {
+  const { runId, end } = await runToEnd(box, emailRun(email));
+  return { runId, ...end };
+}
+
+async function listedContexts(): Promise<Array<{ contextType: string; contextId: string }>> {
+  const res = await box.request("/sessions/list");
+  return ((await res.json()) as { sessions: Array<{ contextType: string; contextId: string }> }).sessions;
 }
 
 describe("receiving email", () => {
-  it("stores the email (0600), answers 202 without waiting for Claude, and runs it in the email's thread", async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    fake.setResponder(async (conversation) => {
-      await held;
-      return script(conversation);
-    });
+  it("stores the email (0600) and answers 202, starting no run by itself", async () => {
     const email = inboundEmail({ subject: "Dinner on Friday?" });
-
-    const startedAt = Date.now();
     const res = await deliver(email);
-    const elapsed = Date.now() - startedAt;
     const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(202);
     expect(body).toEqual({ id: email.id, accepted: true });
-    expect(elapsed, "answered before Claude could have").toBeLessThan(2000);
 
     const path = join(box.home, ".inbox", `${email.id}.json`);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(path, "utf8"))).toEqual(email);
+    // A run is recorded the moment it is accepted; the platform dispatches the email's run itself.
+    expect(await listedContexts()).toEqual([]);
+    expect(fake.messageRequests()).toHaveLength(0);
+  });
 
-    // The run is under way while the model is held: it was started by the delivery, not by a later call.
-    await vi.waitFor(() => expect(fake.messageRequests().length).toBeGreaterThan(0), { timeout: 20_000 });
-    expect((await emailContext(email.threadId))?.runs[0]?.status).toBe("running");
-    release();
-
-    const [run] = await finishedRuns(email.threadId, 1);
+  it("runs an email in its thread's context, from the email stored in the inbox", async () => {
+    const email = inboundEmail({ subject: "Dinner on Friday?" });
+    expect((await deliver(email)).status).toBe(202);
+    const run = await answerEmail(email);
     expect(run, JSON.stringify(run)).toMatchObject({
       status: "completed",
       result: `Noted email ${email.id}`,
     });
-    const configRequest = platform.requests.find((r) => r.path === "/box/agent-config");
-    expect(configRequest?.query.get("triggerType")).toBe("email");
+
     const conversation = fake.messageRequests().at(-1)?.conversation;
     expect(conversation?.system).toContain("You are the agent of a test box (email).");
     const prompt = conversation?.userTexts()[0] ?? "";
@@ -125,23 +104,26 @@ describe("receiving email", () => {
     expect(prompt).toContain("untrusted external content");
     expect(prompt).toContain(`<untrusted_email id="${email.id}">`);
     expect(prompt).toContain("Subject: Dinner on Friday?\n");
+    expect(await listedContexts()).toMatchObject([{ contextType: "email", contextId: email.threadId }]);
   });
 
-  it("takes a repeated delivery as a duplicate and runs Claude once", async () => {
+  it("fails an email run whose email is not in the inbox, without calling the model", async () => {
+    const run = await answerEmail({ id: "email_missing", threadId: "<missing@mail.example.com>" });
+    expect(run).toMatchObject({ status: "failed", result: null });
+    expect(run.error).toContain("email email_missing is not in the inbox");
+    expect(fake.messageRequests()).toHaveLength(0);
+  });
+
+  it("takes a repeated delivery as a duplicate, before and after the email was read", async () => {
     const email = inboundEmail();
     expect((await deliver(email)).status).toBe(202);
     const again = await deliver(email);
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ id: email.id, duplicate: true });
 
-    await finishedRuns(email.threadId, 1);
     expect((await box.request(`/email/${email.id}/read`, { method: "POST" })).status).toBe(200);
     const afterRead = await deliver({ ...email, subject: "changed" });
     expect(await afterRead.json()).toEqual({ id: email.id, duplicate: true });
-
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const context = await emailContext(email.threadId);
-    expect(context?.runs, "one run for one email").toHaveLength(1);
     const stored = (await (await box.request(`/email/${email.id}`)).json()) as InboundEmail;
     expect(stored.subject).toBe(email.subject);
   });
@@ -155,13 +137,12 @@ describe("receiving email", () => {
       subject: `Re: ${first.subject}`,
       text: "What is my name?",
     });
-    // Back to back: the second waits for the first's run, then resumes its session.
     expect((await deliver(first)).status).toBe(202);
     expect((await deliver(second)).status).toBe(202);
-
-    const runs = await finishedRuns(first.threadId, 2);
-    expect(runs.map((run) => run.status)).toEqual(["completed", "completed"]);
-    expect(runs[0]?.sessionId).toBe(runs[1]?.sessionId);
+    // Dispatched back to back: the second waits for the first's run, then resumes its session.
+    const [a, b] = await Promise.all([answerEmail(first), answerEmail(second)]);
+    expect([a.status, b.status]).toEqual(["completed", "completed"]);
+    expect(b.sessionId).toBe(a.sessionId);
     const conversation = fake.messageRequests().at(-1)?.conversation;
     const turns = conversation?.userTexts() ?? [];
     expect(turns).toHaveLength(2);
@@ -177,7 +158,7 @@ describe("receiving email", () => {
       untrustedSender: true,
     });
     await deliver(email);
-    await finishedRuns(email.threadId, 1);
+    await answerEmail(email);
     const prompt = fake.messageRequests().at(-1)?.conversation.userTexts()[0] ?? "";
     expect(prompt.match(/<\/untrusted_email>/g)).toHaveLength(1);
     expect(prompt.trimEnd().endsWith("</untrusted_email>")).toBe(true);
@@ -190,8 +171,8 @@ describe("Claude's email tools", () => {
   it("lets Claude reply through the platform, in the thread of the email it got", async () => {
     const email = inboundEmail({ subject: "Quote request", text: "Can you send a quote? PLEASE REPLY" });
     await deliver(email);
-    const [run] = await finishedRuns(email.threadId, 1);
-    expect(run?.status, JSON.stringify(run)).toBe("completed");
+    const run = await answerEmail(email);
+    expect(run.status, JSON.stringify(run)).toBe("completed");
 
     const send = platform.requests.find((r) => r.method === "POST" && r.path === "/box/email/send");
     expect(send, "the platform received the send").toBeDefined();
@@ -202,14 +183,14 @@ describe("Claude's email tools", () => {
       replyToEmailId: email.id,
     });
     expect(platform.sentEmails).toMatchObject([{ subject: "Re: Quote request", threadId: email.threadId }]);
-    expect(run?.result).toContain(`${qualifiedToolName("email_send")} answered: Email queued for sending`);
+    expect(run.result).toContain(`${qualifiedToolName("email_send")} answered: Email queued for sending`);
   });
 
   it("lets Claude read the email from the box's inbox, which marks it as read", async () => {
     const email = inboundEmail({ text: "Details inside. READ IT AGAIN" });
     await deliver(email);
-    const [run] = await finishedRuns(email.threadId, 1);
-    expect(run?.status, JSON.stringify(run)).toBe("completed");
+    const run = await answerEmail(email);
+    expect(run.status, JSON.stringify(run)).toBe("completed");
     const result = fake.messageRequests().at(-1)?.conversation.lastToolResult("email_read");
     expect(result?.isError, result?.text).toBe(false);
     expect(result?.text).toContain("now marked as read");
@@ -290,8 +271,6 @@ describe("the inbox over HTTP", () => {
     expect((await box.request("/email/email_unknown/read", { method: "POST" })).status).toBe(404);
     expect((await box.request("/email/list?archived=maybe")).status).toBe(400);
     expect((await box.request("/email/list?limit=0")).status).toBe(400);
-    await finishedRuns(older.threadId, 1);
-    await finishedRuns(newer.threadId, 1);
   });
 
   it("refuses hostile ids with 400 or 404 and touches nothing outside ~/.inbox", async () => {

@@ -188,6 +188,12 @@ export async function startFakePlatform(
           prompt: input.prompt,
           timezone: input.timezone ?? "UTC",
           enabled: input.enabled ?? true,
+          overlap: input.overlap ?? "skip",
+          session: input.session ?? "fresh",
+          model: input.model ?? null,
+          maxDurationMinutes: input.maxDurationMinutes ?? null,
+          // Not the scheduler's reckoning: a fixed time is enough to show the field passes through.
+          nextRuns: input.enabled === false ? [] : [new Date("2030-01-01T09:00:00Z")],
           lastRunAt: null,
           createdAt: now,
           updatedAt: now,
@@ -204,6 +210,11 @@ export async function startFakePlatform(
           prompt: patch.prompt ?? job.prompt,
           timezone: patch.timezone ?? job.timezone,
           enabled: patch.enabled ?? job.enabled,
+          overlap: patch.overlap ?? job.overlap,
+          session: patch.session ?? job.session,
+          model: patch.model === undefined ? job.model : patch.model,
+          maxDurationMinutes:
+            patch.maxDurationMinutes === undefined ? job.maxDurationMinutes : patch.maxDurationMinutes,
           updatedAt: new Date(),
         };
         cronjobs.set(id, updated);

@@ -1,6 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { createLogger } from "@vps-claude/logger";
 import { type AnthropicResponder, type FakeAnthropic, startFakeAnthropic } from "@vps-claude/testing";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
@@ -16,13 +19,16 @@ export const TEST_CLAUDE_ENV = { CLAUDE_CODE_MAX_RETRIES: "0", API_TIMEOUT_MS: "
 export interface TestBox {
   home: string;
   config: BoxAgentConfig;
-  url: string;
+  /** The daemon's base URL (a new one after `restart`). */
+  readonly url: string;
   /** Calls the box-agent HTTP API with the box token (or `secret`, or none when `null`). */
   request(
     path: string,
     init?: { method?: string; body?: unknown; secret?: string | null; headers?: Record<string, string> },
   ): Promise<Response>;
   stop(): Promise<void>;
+  /** Starts the daemon again on the same home (after `stop`), as a restarted box would. */
+  restart(): Promise<void>;
   /** Stops the daemon and deletes the box's home. */
   close(): Promise<void>;
 }
@@ -66,12 +72,14 @@ export function writeBoxHome(options: {
 export async function startTestBox(options: StartTestBoxOptions): Promise<TestBox> {
   const home = writeBoxHome(options);
   const config = loadConfig({ BOX_AGENT_HOME: home, PATH: process.env.PATH });
-  let daemon: RunningDaemon | undefined = await runDaemon({
-    config,
-    mcpCommand: options.mcpCommand,
-    logger: createLogger({ name: "box-agent-test", level: process.env.LOG_LEVEL ?? "silent" }),
-  });
-  const url = `http://127.0.0.1:${daemon.port}`;
+  const start = () =>
+    runDaemon({
+      config,
+      mcpCommand: options.mcpCommand,
+      logger: createLogger({ name: "box-agent-test", level: process.env.LOG_LEVEL ?? "silent" }),
+    });
+  let daemon: RunningDaemon | undefined = await start();
+  let url = `http://127.0.0.1:${daemon.port}`;
   const stop = async () => {
     await daemon?.close();
     daemon = undefined;
@@ -79,7 +87,16 @@ export async function startTestBox(options: StartTestBoxOptions): Promise<TestBo
   return {
     home,
     config,
-    url,
+    get url() {
+      return url;
+    },
+    async restart() {
+      if (daemon !== undefined) {
+        throw new Error("restart() needs the daemon stopped first (stop())");
+      }
+      daemon = await start();
+      url = `http://127.0.0.1:${daemon.port}`;
+    },
     request(path, init = {}) {
       const secret = init.secret === undefined ? config.boxSecret : init.secret;
       return fetch(`${url}${path}`, {
@@ -155,4 +172,82 @@ export function useClaudeBox(respond: AnthropicResponder, onReady: (env: ClaudeB
     await running?.platform.close();
     running = undefined;
   });
+}
+
+/** Pids of live processes whose working directory is `dir` (Linux /proc): Claude Code and its MCP servers. */
+export function processesWorkingIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === dir) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // Gone meanwhile, or not ours to inspect.
+    }
+  }
+  return pids;
+}
+
+/** The workspace's node_modules, standing in for the read-only one a sandbox is pointed at. */
+export const NODE_MODULES = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "node_modules",
+);
+
+export interface BoxAgentProcess {
+  child: ChildProcess;
+  /** Settles when the process exits, with its code and what it wrote to stderr. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  /** The port it listens on, once it logged so. */
+  port: Promise<number>;
+}
+
+/** Starts the built bundle as its own process, as a sandbox runs it: only PATH and HOME inherited. */
+export function startBundleProcess(
+  bundle: string,
+  home: string,
+  env: Record<string, string> = {},
+): BoxAgentProcess {
+  const child = spawn(process.execPath, [bundle, "serve"], {
+    cwd: home,
+    env: { PATH: process.env.PATH, HOME: home, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
+    child.once("exit", (code, signal) => done({ code, signal, stderr })),
+  );
+  const port = new Promise<number>((resolvePort, reject) => {
+    const stdout = child.stdout;
+    if (stdout === null) {
+      reject(new Error("no stdout"));
+      return;
+    }
+    // The daemon logs one JSON line with its port once it listens.
+    createInterface({ input: stdout }).on("line", (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === "box-agent listening" && typeof entry.port === "number") {
+          resolvePort(entry.port);
+        }
+      } catch {
+        // Not a log line.
+      }
+    });
+    void exited.then(({ code, stderr: text }) =>
+      reject(new Error(`box-agent exited with ${code} before listening: ${text}`)),
+    );
+  });
+  port.catch(() => undefined);
+  return { child, exited, port };
 }

@@ -38,8 +38,10 @@ afterAll(() => {
 
 const PROTECTED: Array<[method: string, path: string, body?: unknown]> = [
   ["GET", "/sessions/list"],
-  ["POST", "/sessions/send", { contextId: "c", message: "hi" }],
-  ["POST", "/cron/trigger", { cronjobId: "cron_1", name: "n", prompt: "p" }],
+  ["POST", "/runs", { runId: "run_1" }],
+  ["GET", "/runs/run_1"],
+  ["GET", "/runs/run_1/events"],
+  ["POST", "/runs/run_1/cancel"],
   ["POST", "/email/receive", { id: "email_1" }],
   ["GET", "/email/list"],
   ["GET", "/email/email_1"],
@@ -90,20 +92,25 @@ describe("box-agent HTTP auth", () => {
 
   it("answers invalid bodies with 400 and a message naming the field, without starting a run", async () => {
     const headers = { "x-box-secret": SECRET };
-    const missing = await call("POST", "/sessions/send", headers, { contextId: "c" });
+    const missing = await call("POST", "/runs", headers, { runId: "run_1", trigger: "chat" });
     expect(missing.status).toBe(400);
     const body = (await missing.json()) as { code: string; message: string };
     expect(body.code).toBe("BAD_REQUEST");
-    expect(body.message).toContain("message");
+    expect(body.message).toContain("contextId");
 
-    const badType = await call("POST", "/sessions/send", headers, {
+    const badType = await call("POST", "/runs", headers, {
+      runId: "run_1",
+      trigger: "chat",
       contextType: "chat",
       contextId: "c",
-      message: "m",
+      task: { kind: "message", message: "m" },
+      agent: { model: "m", systemPrompt: "" },
+      limits: {},
     });
     expect(badType.status).toBe(400);
+    expect(((await badType.json()) as { message: string }).message).toContain("contextType");
 
-    const notJson = await app.request("/cron/trigger", { method: "POST", headers, body: "{" });
+    const notJson = await app.request("/runs", { method: "POST", headers, body: "{" });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { message: string }).message).toBe("the request body must be JSON");
 

@@ -151,6 +151,44 @@ const schema = z.object({
     .int()
     .min(1000)
     .default(15 * 60_000),
+  /** How often the reconciler resolves runs, cron ticks, deliveries and deploys left non-terminal. */
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** A deploy with no progress this long puts its box in `error` (at least DEPLOY_STUCK_AFTER_MS). */
+  DEPLOY_FAIL_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  /** A run with no final event this long past its own maximum duration is recorded `interrupted`. */
+  RUN_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 60_000),
+  /** A run that could not be handed to its box for this long after it was queued fails ("box unreachable"). */
+  RUN_DISPATCH_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60_000),
+  /** A cron tick that has not reached a run for this long is recorded `failed`. */
+  CRON_TICK_STUCK_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60_000),
+  /** An inbound email delivered this long without a run gets its run started by the reconciler. */
+  EMAIL_RUN_MISSING_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 60_000),
+  /** A run's follow job or an email's deliver job missing for this long (nothing moved) is queued again. */
+  LOST_JOB_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(2 * 60_000),
 });
 
 export type ServerConfig = z.infer<typeof schema>;

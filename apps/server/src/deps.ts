@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createMediaAi } from "@vps-claude/ai";
 import {
   type ApiDeps,
+  createRedisRunEventBus,
   createSpritesBoxAgentClient,
   DEFAULT_ANTHROPIC_BASE_URL,
   DEFAULT_MODEL_ACCESS_CACHE_MS,
@@ -84,6 +85,12 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
   const database = createDatabase({ url: config.DATABASE_URL, max: 20 });
   const producer = createRedis(config.REDIS_URL, "producer");
   const queues = createQueues({ connection: producer, prefix: config.QUEUE_PREFIX, logger });
+  const runEvents = createRedisRunEventBus({
+    publisher: producer,
+    createSubscriber: () => createRedis(config.REDIS_URL, "worker"),
+    prefix: config.QUEUE_PREFIX,
+    logger: logger.child({ component: "run-events" }),
+  });
   const auth = createAuth({
     db: database.db,
     secret: config.BETTER_AUTH_SECRET,
@@ -115,6 +122,7 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
     }),
     boxAgent: createSpritesBoxAgentClient({ sprites, db: database.db, keyring }),
     ai: createAi(config),
+    runEvents,
     config: {
       agentsDomain: config.AGENTS_DOMAIN,
       deployStuckAfterMs: config.DEPLOY_STUCK_AFTER_MS,
@@ -139,8 +147,18 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
         accessCacheMs: DEFAULT_MODEL_ACCESS_CACHE_MS,
       },
       platformEgressDomains: usesSpritesLocal(config) ? [] : [new URL(config.SERVER_URL).hostname],
+      reconcile: {
+        everyMs: config.RECONCILE_EVERY_MS,
+        deployFailAfterMs: Math.max(config.DEPLOY_FAIL_AFTER_MS, config.DEPLOY_STUCK_AFTER_MS),
+        runGraceMs: config.RUN_GRACE_MS,
+        cronTickStuckAfterMs: config.CRON_TICK_STUCK_AFTER_MS,
+        emailRunMissingAfterMs: config.EMAIL_RUN_MISSING_AFTER_MS,
+        lostJobAfterMs: config.LOST_JOB_AFTER_MS,
+      },
+      runs: { dispatchDeadlineMs: config.RUN_DISPATCH_DEADLINE_MS },
     },
     async close() {
+      await runEvents.close();
       await queues.close();
       producer.disconnect();
       await database.close();

@@ -1,5 +1,5 @@
 import { boxApiRouter, getBoxToken, userRouter } from "@vps-claude/api";
-import { boxEmail, modelRequest } from "@vps-claude/db";
+import { boxEmail, boxRun, boxRunEvent, box as boxTable, modelRequest } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
 import { type FakeAnthropic, startFakeAnthropic } from "@vps-claude/testing";
 import { eq } from "drizzle-orm";
@@ -39,6 +39,8 @@ interface Fixture {
   cronjobId: string;
   envKey: string;
   credentialKey: string;
+  /** A failed chat run of the box, with one transcript event. */
+  runId: string;
 }
 
 /** What "another user" / "another box" should get: 404 for someone else's resource, or a result scoped to themselves. */
@@ -101,6 +103,13 @@ const USER_CASES: Record<string, Case> = {
     body: () => ({ senderPolicy: "allowlist", allowedSenders: ["@example.com"] }),
     cross: "not-found",
   },
+  // The fixture box never deployed: a new run (or a retry) needs it running.
+  "run.create": { body: () => ({ message: "hello" }), cross: "not-found", ownerStatus: 409 },
+  "run.list": { cross: "not-found" },
+  "run.get": { cross: "not-found" },
+  "run.stream": { cross: "not-found" },
+  "run.cancel": { cross: "not-found" },
+  "run.retry": { cross: "not-found", ownerStatus: 409 },
 };
 
 const BOX_CASES: Record<string, Case> = {
@@ -134,7 +143,8 @@ function fillPath(path: string, f: Fixture): string {
       "{id}",
       path.includes("/cronjobs/{id}") ? f.cronjobId : path.includes("/emails/{id}") ? f.emailId : f.boxId,
     )
-    .replace("{key}", path.startsWith("/rpc/credentials") ? f.credentialKey : f.envKey);
+    .replace("{key}", path.startsWith("/rpc/credentials") ? f.credentialKey : f.envKey)
+    .replace("{runId}", f.runId);
 }
 
 function withQuery(route: RouteInfo, f: Fixture, name: string): string {
@@ -181,7 +191,60 @@ async function makeFixture(client: TestClient): Promise<Fixture> {
     provider: "smtp",
     errorMessage: "box was down",
   });
-  return { boxId, emailId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey };
+  const runId = await insertFailedRun(boxId);
+  return { boxId, emailId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey, runId };
+}
+
+/** An MCP server token in the fixture run's dispatch: the user API must never answer it. */
+const MCP_SECRET = "mcp-matrix-secret-0123456789";
+
+/** A chat run that failed, recorded as the platform records one (dispatch included), with one event. */
+async function insertFailedRun(boxId: string): Promise<string> {
+  const [owned] = await server.deps.db.select().from(boxTable).where(eq(boxTable.id, boxId));
+  const runId = newId("run");
+  await server.deps.db.insert(boxRun).values({
+    id: runId,
+    boxId,
+    userId: String(owned?.userId),
+    trigger: "chat",
+    contextType: "session",
+    contextId: "owner",
+    status: "failed",
+    prompt: "hello",
+    error: "box was down",
+    model: "claude-sonnet-4-5",
+    maxDurationMs: 60_000,
+    lastEventSeq: 1,
+    dispatch: {
+      runId,
+      trigger: "chat",
+      contextType: "session",
+      contextId: "owner",
+      session: "continue",
+      task: { kind: "message", message: "hello" },
+      agent: {
+        model: "claude-sonnet-4-5",
+        systemPrompt: "You are the matrix's agent.",
+        mcpServers: {
+          tools: {
+            type: "http",
+            url: "https://mcp.example.com/",
+            headers: { authorization: `Bearer ${MCP_SECRET}` },
+          },
+        },
+      },
+      limits: { maxDurationMs: 60_000 },
+    },
+    completedAt: new Date(),
+  });
+  await server.deps.db.insert(boxRunEvent).values({
+    runId,
+    seq: 1,
+    type: "error",
+    data: { seq: 1, type: "error", at: new Date().toISOString(), message: "box was down" },
+    at: new Date(),
+  });
+  return runId;
 }
 
 let modelApi: FakeAnthropic;
@@ -245,6 +308,36 @@ describe.each(userRoutes)("user route $name ($method $path)", (route) => {
       expect(res.status, JSON.stringify(res.body)).toBe(testCase.ownerStatus);
     } else {
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    }
+  });
+});
+
+describe("a run is reached only through its own box", () => {
+  const runRoutes = userRoutes.filter((route) => route.path.includes("{runId}"));
+
+  it.each(runRoutes)("$name: another box's run, even the caller's own, is 404", async (route) => {
+    const f = await makeFixture(owner);
+    const other = await makeFixture(owner);
+    const res = await owner.request(route.method, withQuery(route, { ...f, runId: other.runId }, route.name));
+    expect(res.status, JSON.stringify(res.body)).toBe(404);
+    expect(JSON.stringify(res.body)).not.toContain(other.boxId);
+  });
+
+  it("never answers a run's dispatch (it may carry MCP server secrets)", async () => {
+    const f = await makeFixture(owner);
+    const detail = await owner.get(`/rpc/box/${f.boxId}/runs/${f.runId}`);
+    expect(detail.status, JSON.stringify(detail.body)).toBe(200);
+    const page = await owner.get(`/rpc/box/${f.boxId}/runs`);
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    const stream = await owner.get(`/rpc/box/${f.boxId}/runs/${f.runId}/stream`);
+    expect(stream.status, JSON.stringify(stream.body)).toBe(200);
+    for (const body of [detail.body, page.body, stream.body]) {
+      const text = JSON.stringify(body);
+      expect(text).toContain(f.runId);
+      expect(text).not.toContain(MCP_SECRET);
+      expect(text).not.toContain("matrix's agent");
+      expect(text).not.toContain('"dispatch"');
+      expect(text).not.toContain('"userId"');
     }
   });
 });

@@ -40,6 +40,18 @@ http.createServer((req, res) => {
 }).listen(Number(port), "127.0.0.1");
 `;
 
+/** A run started through the user API, once its follower ended it (a hostile box's dispatch fails it). */
+async function endedRun(started: { status: number; body: Record<string, unknown> }) {
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  const runId = String(started.body.runId);
+  const run = await waitFor(
+    async () => (await attacker.get(`/rpc/box/${attackerBox.id}/runs/${runId}`)).body,
+    (body) => !["queued", "running"].includes(String(body.status)),
+    { timeout: 60_000, interval: 300, what: `run ${runId} to end` },
+  );
+  return { status: String(run.status), error: String(run.error) };
+}
+
 interface Plan {
   status?: number;
   headers?: Record<string, string>;
@@ -153,14 +165,16 @@ describe("redirects from a box lead nowhere", () => {
     expectRefusal(await attacker.get(`/rpc/box/${attackerBox.id}/sessions`), "never follows");
   });
 
-  it("refuses a 307 to another sprite's exec (a chat message), and nothing runs there", async () => {
+  it("refuses a 307 to another sprite's exec (a chat run's dispatch), and nothing runs there", async () => {
     const exec = `/v1/sprites/${victimBox.sprite}/exec?cmd=touch&cmd=${victimBox.home}/pwned`;
     for (const location of [exec, `${server.spritesLocal?.url}${exec}`]) {
-      await plan({ "/sessions/send": { status: 307, headers: { location } } });
-      expectRefusal(
-        await attacker.post(`/rpc/box/${attackerBox.id}/sessions/send`, { message: "hello" }),
-        "redirect",
+      await plan({ "/runs": { status: 307, headers: { location } } });
+      const run = await endedRun(
+        await attacker.post(`/rpc/box/${attackerBox.id}/runs`, { message: "hello" }),
       );
+      expect(run.status).toBe("failed");
+      expect(run.error).toContain("redirect");
+      expect(run.error).toContain("307");
     }
     const probe = await server.deps.sprites.exec(
       victimBox.sprite,
@@ -267,7 +281,7 @@ describe("a box's answers are bounded and typed", () => {
         headers: { "content-type": "application/json; charset=utf-8" },
         body: JSON.stringify({ sessions }),
       },
-      "/sessions/send": {
+      "/runs": {
         status: 400,
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ code: "BAD_REQUEST", message: "message must not be empty" }),
@@ -276,9 +290,9 @@ describe("a box's answers are bounded and typed", () => {
     const list = await attacker.get(`/rpc/box/${attackerBox.id}/sessions`);
     expect(list.status, JSON.stringify(list.body)).toBe(200);
     expect(list.body).toEqual({ sessions });
-    const refused = await attacker.post(`/rpc/box/${attackerBox.id}/sessions/send`, { message: "x" });
-    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
-    expect(String(refused.body.message)).toContain("message must not be empty");
+    const refused = await endedRun(await attacker.post(`/rpc/box/${attackerBox.id}/runs`, { message: "x" }));
+    expect(refused.status).toBe("failed");
+    expect(refused.error).toContain("refused the run (HTTP 400): message must not be empty");
   });
 });
 
@@ -296,7 +310,9 @@ describe("the Sprites account token never reaches a sprite", () => {
     for (const request of requests) {
       expect(request.headers.authorization, request.url).toBeUndefined();
     }
-    const platformCalls = requests.filter((request) => request.url.startsWith("/sessions/"));
+    const platformCalls = requests.filter(
+      (request) => request.url.startsWith("/sessions/") || request.url.startsWith("/runs"),
+    );
     expect(
       platformCalls.every((request) => /^[0-9a-f]{64}$/.test(request.headers["x-box-secret"] ?? "")),
     ).toBe(true);

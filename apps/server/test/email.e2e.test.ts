@@ -53,10 +53,11 @@ async function inboundByMessageId(messageId: string) {
   return row;
 }
 
-async function waitDelivered(messageId: string, timeout = 60_000) {
+/** Delivered to the box, and its run (which answers it) ended well. */
+async function waitProcessed(messageId: string, timeout = 90_000) {
   await expect
     .poll(async () => (await inboundByMessageId(messageId))?.status, { timeout, interval: 200 })
-    .toBe("delivered");
+    .toBe("processed");
   return inboundByMessageId(messageId);
 }
 
@@ -125,7 +126,7 @@ describe("email end to end", () => {
       messageId: "<dinner-1@example.com>",
     });
     await postWebhook(resendId);
-    const inbound = await waitDelivered("<dinner-1@example.com>");
+    const inbound = await waitProcessed("<dinner-1@example.com>");
 
     const file = await server.deps.sprites.exec(
       await spriteName(),
@@ -181,7 +182,7 @@ describe("email end to end", () => {
       headers: { "In-Reply-To": replyMessageId, References: `<dinner-1@example.com> ${replyMessageId}` },
     });
     await postWebhook(resendId);
-    const inbound = await waitDelivered("<dinner-3@example.com>");
+    const inbound = await waitProcessed("<dinner-3@example.com>");
     expect(inbound?.threadId).toBe("<dinner-1@example.com>");
     await expect
       .poll(
@@ -209,7 +210,7 @@ describe("email end to end", () => {
       text: "Hello over SMTP",
       messageId: "<smtp-e2e@example.com>",
     });
-    const inbound = await waitDelivered("<smtp-e2e@example.com>");
+    const inbound = await waitProcessed("<smtp-e2e@example.com>");
     const file = await server.deps.sprites.exec(await spriteName(), `cat ~/.inbox/${inbound?.id}.json`);
     expect(file.stdout).toContain("Hello over SMTP");
     await expect
@@ -236,7 +237,7 @@ describe("email end to end", () => {
       messageId: "<wake@example.com>",
     });
     await postWebhook(resendId);
-    await waitDelivered("<wake@example.com>");
+    await waitProcessed("<wake@example.com>");
   });
 
   it("keeps retrying while box-agent is down, and delivers once it is back", async () => {
@@ -264,6 +265,6 @@ describe("email end to end", () => {
     // Bring box-agent back the way a redeploy does.
     const redeploy = await client.post("/rpc/box/deploy", { id: boxId });
     expect(redeploy.status).toBe(200);
-    await waitDelivered("<down@example.com>", 120_000);
+    await waitProcessed("<down@example.com>", 120_000);
   });
 });

@@ -31,6 +31,33 @@ export interface ApiConfig {
    * host) on Fly. Empty on sprites-local, which forwards SERVER_URL to each sandbox by itself.
    */
   platformEgressDomains: string[];
+  /** Deadlines after which the reconciler resolves what was left non-terminal. */
+  reconcile: ReconcileConfig;
+  /** How runs are handed to boxes; a run's end waits `reconcile.runGraceMs` past its limit. */
+  runs: RunsConfig;
+}
+
+export interface RunsConfig {
+  /** A run the box could not be handed for this long after it was queued fails ("box unreachable"). */
+  dispatchDeadlineMs: number;
+}
+
+/** When the reconciler (a job every `everyMs`) gives up on something left non-terminal. Tests shorten these. */
+export interface ReconcileConfig {
+  everyMs: number;
+  /**
+   * A deploy with no progress this long is given up: the box goes to `error`. Never shorter than
+   * `deployStuckAfterMs` (from which a redeploy may already start over).
+   */
+  deployFailAfterMs: number;
+  /** A run with no final event this long past its own limit is `interrupted`. */
+  runGraceMs: number;
+  /** A cron execution still `pending`/`waking_box` with no run this long after its tick `failed`. */
+  cronTickStuckAfterMs: number;
+  /** An inbound email `delivered` this long without a run gets its run started. */
+  emailRunMissingAfterMs: number;
+  /** A run's follow job or an email's deliver job missing while nothing moved for this long is added again. */
+  lostJobAfterMs: number;
 }
 
 /** What the model gateway (`/box/llm/*`) forwards to, and how long it trusts a lookup. */

@@ -18,6 +18,7 @@ export * from "./services/email/index";
 export * from "./services/env-var/index";
 export * from "./services/files/box-files";
 export * from "./services/model-gateway/index";
+export * from "./services/run/index";
 export * from "./services/secrets/index";
 export * from "./services/skills/index";
 export * from "./workers/index";

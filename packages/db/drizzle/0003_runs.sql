@@ -59,4 +59,8 @@ CREATE INDEX "box_run_box_id_created_at_idx" ON "box_run" USING btree ("box_id",
 CREATE INDEX "box_run_status_idx" ON "box_run" USING btree ("status");--> statement-breakpoint
 CREATE UNIQUE INDEX "box_run_email_id_idx" ON "box_run" USING btree ("email_id") WHERE retry_of IS NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "box_run_cronjob_execution_id_idx" ON "box_run" USING btree ("cronjob_execution_id") WHERE retry_of IS NULL;--> statement-breakpoint
-CREATE INDEX "box_run_cronjob_id_idx" ON "box_run" USING btree ("cronjob_id","created_at");
+CREATE INDEX "box_run_cronjob_id_idx" ON "box_run" USING btree ("cronjob_id","created_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "box_run_retry_of_idx" ON "box_run" USING btree ("retry_of") WHERE retry_of IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "box_run_email_id_all_idx" ON "box_run" USING btree ("email_id","created_at");--> statement-breakpoint
+CREATE INDEX "box_cronjob_execution_unfinished_idx" ON "box_cronjob_execution" USING btree ("status") WHERE status in ('pending', 'waking_box', 'running');--> statement-breakpoint
+CREATE INDEX "box_email_unfinished_idx" ON "box_email" USING btree ("status") WHERE status in ('received', 'queued', 'delivered');

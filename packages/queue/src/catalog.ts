@@ -85,7 +85,8 @@ export const JOBS = {
     schema: z.object({ cronjobId: z.string() }),
     attempts: 1,
     backoff: { type: "fixed", delay: 0 },
-    timeoutMs: 5 * 60_000,
+    // A tick only records itself, wakes the box (up to a minute) and starts the run; the run is followed by run.follow.
+    timeoutMs: 2 * 60_000,
   }),
   /**
    * Dispatches one run to its box (if not yet) and holds its event stream for the run's whole life:

@@ -1,5 +1,5 @@
 import type { Options, McpServerConfig as SdkMcpServerConfig } from "@anthropic-ai/claude-agent-sdk";
-import type { AgentConfig } from "../box-api";
+import type { RunAgent } from "@vps-claude/contract/box-agent";
 import type { BoxAgentConfig } from "../config";
 import { BOX_AGENT_MCP_SERVER, BOX_AGENT_TOOLS, qualifiedToolName } from "../mcp/tool-names";
 import { type InstalledSkill, withSkillsSection } from "./skills";
@@ -28,6 +28,11 @@ const RESERVED_ENV = [
 /** The header the model gateway reads to tie a model request to its run (`model_request.run_id`). */
 export const RUN_ID_HEADER = "x-vps-run-id";
 
+/** The `ANTHROPIC_CUSTOM_HEADERS` value that ties a run's model requests to it. */
+export function runIdHeaders(runId: string): string {
+  return `${RUN_ID_HEADER}: ${runId}`;
+}
+
 /**
  * `env` replaces the CLI's whole environment, so everything it needs is listed here. Claude's API
  * key is the box's own token, good only at the platform's model gateway, which adds the real key
@@ -54,11 +59,11 @@ export function buildClaudeEnv(
   env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
   env.ANTHROPIC_BASE_URL = config.anthropicBaseUrl;
   env.ANTHROPIC_API_KEY = config.boxSecret;
-  env.ANTHROPIC_CUSTOM_HEADERS = `${RUN_ID_HEADER}: ${runId}`;
+  env.ANTHROPIC_CUSTOM_HEADERS = runIdHeaders(runId);
   return env;
 }
 
-function toSdkServer(server: AgentConfig["mcpServers"][string]): SdkMcpServerConfig {
+function toSdkServer(server: RunAgent["mcpServers"][string]): SdkMcpServerConfig {
   if (server.type === "stdio") {
     return { type: "stdio", command: server.command, args: server.args, env: server.env };
   }
@@ -69,7 +74,8 @@ export interface ClaudeRunOptionsInput {
   config: BoxAgentConfig;
   /** Sent as `x-vps-run-id` on each of the run's model requests. */
   runId: string;
-  agentConfig: AgentConfig;
+  /** The model, system prompt and MCP servers the platform resolved for the run's trigger. */
+  agent: RunAgent;
   userEnv: Record<string, string>;
   /** Skills found in `~/.claude/skills` for this run; listed at the end of the system prompt. */
   installedSkills: InstalledSkill[];
@@ -86,10 +92,10 @@ export interface ClaudeRunOptionsInput {
  * allowed is silently denied.
  */
 export function buildClaudeOptions(input: ClaudeRunOptionsInput): Options {
-  const { config, agentConfig, mcpCommand } = input;
+  const { config, agent, mcpCommand } = input;
 
   const configured = Object.fromEntries(
-    Object.entries(agentConfig.mcpServers)
+    Object.entries(agent.mcpServers)
       .filter(([name]) => name !== BOX_AGENT_MCP_SERVER)
       .map(([name, server]) => [name, toSdkServer(server)]),
   );
@@ -124,10 +130,10 @@ export function buildClaudeOptions(input: ClaudeRunOptionsInput): Options {
   return {
     cwd: config.paths.home,
     env: buildClaudeEnv(config, input.userEnv, input.runId),
-    systemPrompt: withSkillsSection(agentConfig.systemPrompt, input.installedSkills, {
+    systemPrompt: withSkillsSection(agent.systemPrompt, input.installedSkills, {
       readTool: config.builtinTools.includes("Read"),
     }),
-    model: agentConfig.model,
+    model: agent.model,
     mcpServers,
     // Keeps the box token in our server's env off the process command line.
     mcpServersDelivery: "initialize",

@@ -1,15 +1,21 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
 
 /**
- * Starts the Claude Code processes of runs and keeps hold of them. An aborted query's CLI is only
- * signalled by the SDK after a grace period, on timers that do not keep the daemon alive: without
- * this, a shutdown could leave a CLI finishing its turn (calling tools, creating cronjobs) on its own.
+ * Starts the Claude Code processes of runs and keeps hold of them, by run. An aborted query's CLI is
+ * only signalled by the SDK after a grace period, on timers that do not keep the daemon alive:
+ * without this, a cancel or a shutdown could leave a CLI finishing its turn (calling tools,
+ * sending emails) on its own.
  */
 export class ClaudeProcesses {
-  private readonly children = new Set<ChildProcessWithoutNullStreams>();
+  private readonly children = new Map<ChildProcessWithoutNullStreams, string>();
 
-  spawn(options: SpawnOptions, onStderr: (data: string) => void): SpawnedProcess {
+  spawn(
+    options: SpawnOptions,
+    runId: string,
+    onStderr: (data: string) => void,
+  ): ChildProcessWithoutNullStreams & SpawnedProcess {
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env: options.env,
@@ -22,7 +28,7 @@ export class ClaudeProcesses {
     // With `signal`, Node reports the abort as an 'error' too; the SDK listens for it, and an
     // unhandled one must not take the daemon down.
     child.on("error", () => undefined);
-    this.children.add(child);
+    this.children.set(child, runId);
     child.once("exit", () => {
       this.children.delete(child);
     });
@@ -33,9 +39,21 @@ export class ClaudeProcesses {
     return this.children.size;
   }
 
+  /** Stops what is left of one run's CLIs (see {@link stopAll}). */
+  stopRun(runId: string, graceMs: number): Promise<void> {
+    return this.stop(
+      [...this.children].filter(([, owner]) => owner === runId).map(([child]) => child),
+      graceMs,
+    );
+  }
+
   /** Asks every remaining CLI to stop, kills the ones still there after `graceMs`, and waits for all. */
-  async stopAll(graceMs: number): Promise<void> {
-    const alive = [...this.children].filter((child) => child.exitCode === null && child.signalCode === null);
+  stopAll(graceMs: number): Promise<void> {
+    return this.stop([...this.children.keys()], graceMs);
+  }
+
+  private async stop(children: ChildProcessWithoutNullStreams[], graceMs: number): Promise<void> {
+    const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
     await Promise.all(
       alive.map(
         (child) =>
@@ -49,5 +67,29 @@ export class ClaudeProcesses {
           }),
       ),
     );
+  }
+}
+
+/**
+ * A daemon killed outright (SIGKILL, OOM) leaves its Claude Code processes running: one could go on
+ * answering an email its run is already recorded `interrupted` for. On restart, the recorded pid is
+ * killed, but only if that process still carries the run's id in its environment (pids are reused).
+ * Linux only (`/proc`); elsewhere nothing is done. Returns whether a process was killed.
+ */
+export function killLeftoverClaude(pid: number, runIdMarker: string): boolean {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+  } catch {
+    return false;
+  }
+  if (!environ.split("\u0000").includes(runIdMarker)) {
+    return false;
+  }
+  try {
+    process.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -23,6 +23,15 @@ export class Answer<T> {
 /** `/email/{id}` (OpenAPI, as the contract spells paths) → `/email/:id` (Hono). */
 const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 
+function routeOf<I extends z.ZodType>(procedure: ContractProcedure<I, z.ZodType>) {
+  const { route, inputSchema } = procedure["~orpc"];
+  const { method = "POST", path, successStatus = 200 } = route;
+  if (path === undefined || inputSchema === undefined) {
+    throw new Error(`a box-agent contract route needs a path and an input schema (${method} ${path ?? "?"})`);
+  }
+  return { method, path, successStatus, inputSchema };
+}
+
 /**
  * Serves one route of box-agent's contract: the method and path are the contract's, the input is
  * parsed with its input schema (GET: the query and path params; POST: the JSON body, or the path
@@ -37,11 +46,7 @@ export function contractRoute<I extends z.ZodType, O extends z.ZodType>(
   ) => z.input<O> | Answer<z.input<O>> | Promise<z.input<O> | Answer<z.input<O>>>,
   ...middleware: MiddlewareHandler[]
 ): void {
-  const { route, inputSchema } = procedure["~orpc"];
-  const { method = "POST", path, successStatus = 200 } = route;
-  if (path === undefined || inputSchema === undefined) {
-    throw new Error(`a box-agent contract route needs a path and an input schema (${method} ${path ?? "?"})`);
-  }
+  const { method, path, successStatus, inputSchema } = routeOf(procedure);
   const hasParams = path.includes("{");
   const serve: Handler = async (c) => {
     const input =
@@ -56,4 +61,19 @@ export function contractRoute<I extends z.ZodType, O extends z.ZodType>(
       : c.json(answer, successStatus as ContentfulStatusCode);
   };
   app.on(method, [honoPath(path)], ...middleware, serve);
+}
+
+/**
+ * Serves a GET route of the contract whose answer is not one JSON body (an event stream): the
+ * input is parsed from the query and path params as for {@link contractRoute}; the handler answers.
+ */
+export function contractStreamRoute<I extends z.ZodType>(
+  app: Hono,
+  procedure: ContractProcedure<I, z.ZodType>,
+  handler: (input: z.output<I>, c: Context) => Response | Promise<Response>,
+): void {
+  const { method, path, inputSchema } = routeOf(procedure);
+  app.on(method, [honoPath(path)], (c) =>
+    handler(parseInput(inputSchema, { ...c.req.query(), ...c.req.param() }), c),
+  );
 }

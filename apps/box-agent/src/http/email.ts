@@ -5,14 +5,14 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { type BoxApiClient, BoxApiError } from "../box-api";
 import { EmailNotFoundError, type Inbox } from "../email/inbox";
-import { type EmailRunner, receiveInboundEmail } from "../email/receive-email";
+import { type ReceiveInboundEmailOptions, receiveInboundEmail } from "../email/receive-email";
 import { Answer, contractRoute } from "./contract-route";
 import { errorResponse, HttpError } from "./errors";
 import { parseJsonBody } from "./validation";
 
 export interface EmailRoutesDeps {
   inbox: Inbox;
-  runner: EmailRunner;
+  runner: ReceiveInboundEmailOptions["runner"];
   boxApi: Pick<BoxApiClient, "forward">;
   logger: Logger;
 }

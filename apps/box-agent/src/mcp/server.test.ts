@@ -97,6 +97,42 @@ describe("box-agent MCP server", () => {
     expect((await call("cronjob_list")).text).toBe("This box has no cronjobs.");
   });
 
+  it("passes a cronjob's run settings through and shows its next run", async () => {
+    const created = await call("cronjob_create", {
+      name: "Research",
+      schedule: "0 3 * * *",
+      prompt: "Dig into the backlog",
+      overlap: "queue",
+      session: "continue",
+      model: "claude-opus-4-1",
+      maxDurationMinutes: 90,
+    });
+    expect(created.isError, created.text).toBe(false);
+    expect(created.text).toContain("next run 2030-01-01T09:00:00.000Z");
+    expect(platform.requests.at(-1)?.body).toMatchObject({
+      overlap: "queue",
+      session: "continue",
+      model: "claude-opus-4-1",
+      maxDurationMinutes: 90,
+    });
+    const reset = await call("cronjob_update", { id: "cron_1", model: null, maxDurationMinutes: null });
+    expect(reset.isError, reset.text).toBe(false);
+    expect(platform.requests.at(-1)?.body).toEqual({ model: null, maxDurationMinutes: null });
+    expect(platform.cronjobs.get("cron_1")).toMatchObject({
+      model: null,
+      maxDurationMinutes: null,
+      session: "continue",
+    });
+
+    const before = platform.requests.length;
+    const tooLong = await call("cronjob_update", { id: "cron_1", maxDurationMinutes: 241 });
+    expect(tooLong).toMatchObject({ isError: true });
+    expect(tooLong.text).toContain("at most 240");
+    const badOverlap = await call("cronjob_update", { id: "cron_1", overlap: "pile-up" });
+    expect(badOverlap.isError).toBe(true);
+    expect(platform.requests.length).toBe(before);
+  });
+
   it("surfaces the platform's error message as a tool error", async () => {
     const missing = await call("cronjob_toggle", { id: "cron_404" });
     expect(missing).toEqual({ isError: true, text: "cronjob_toggle failed: cronjob cron_404 not found" });

@@ -32,6 +32,40 @@ const timezoneSchema = z
   .refine(isTimeZone, { message: "timezone must be an IANA time zone such as 'Europe/Paris' or 'UTC'" })
   .describe("IANA time zone the schedule is read in, e.g. 'Europe/Paris'. Defaults to UTC.");
 
+const overlapSchema = z
+  .enum(["skip", "queue"])
+  .describe(
+    "What a tick does while the job's previous run is still working: 'skip' (default) records it skipped, " +
+      "'queue' runs it once the previous run ends.",
+  );
+
+const sessionSchema = z
+  .enum(["fresh", "continue"])
+  .describe(
+    "'fresh' (default): every run starts a new conversation; 'continue': every run resumes the job's one " +
+      "conversation, remembering the earlier runs (its context grows with each run).",
+  );
+
+const modelSchema = z
+  .string()
+  .trim()
+  .regex(/^[a-zA-Z0-9._:-]{1,100}$/, "model must be a model id such as 'claude-sonnet-4-5'")
+  .nullable()
+  .describe(
+    "Model id for this job's runs, e.g. 'claude-sonnet-4-5'; null uses the cron agent config's model.",
+  );
+
+const maxDurationSchema = z
+  .number()
+  .int("maxDurationMinutes must be a whole number of minutes")
+  .min(1, "maxDurationMinutes must be at least 1")
+  .max(240, "maxDurationMinutes must be at most 240 (4 hours)")
+  .nullable()
+  .describe(
+    "The longest one run may take, in minutes (1–240); the run is stopped after it. null uses the cron " +
+      "agent config's limit (30 minutes unless the owner changed it).",
+  );
+
 const cronjobIdSchema = z
   .string()
   .min(1)
@@ -59,7 +93,8 @@ function errorResult(text: string): CallToolResult {
 
 function describeCronjob(job: Cronjob): string {
   const state = job.enabled ? "enabled" : "disabled";
-  return `${job.id} "${job.name}" — ${job.schedule} (${job.timezone ?? "UTC"}), ${state}`;
+  const next = job.nextRuns[0] ? `, next run ${job.nextRuns[0]}` : "";
+  return `${job.id} "${job.name}" — ${job.schedule} (${job.timezone ?? "UTC"}), ${state}${next}`;
 }
 
 async function callPlatform(tool: BoxAgentToolName, action: () => Promise<string>): Promise<CallToolResult> {
@@ -213,7 +248,8 @@ export function createBoxAgentMcpServer({
     {
       title: "List cronjobs",
       description:
-        "List this box's scheduled jobs with their id, name, schedule, timezone, prompt and whether they are enabled.",
+        "List this box's scheduled jobs with their id, name, schedule, timezone, prompt, whether they are enabled, " +
+        "their run settings (overlap, session, model, maxDurationMinutes) and their next run times.",
       inputSchema: {},
       annotations: { readOnlyHint: true },
     },
@@ -233,13 +269,19 @@ export function createBoxAgentMcpServer({
       title: "Create cronjob",
       description:
         "Schedule a recurring task for this box. At each tick the platform wakes the box and runs Claude with the " +
-        "prompt, in its own conversation that continues from one run to the next.",
+        "prompt, by default in a fresh conversation each time (session 'continue' keeps one conversation across " +
+        "runs). A tick while the previous run still works is skipped unless overlap is 'queue'. Answers with the " +
+        "job, including its next run times.",
       inputSchema: {
         name: z.string().min(1).max(100).describe("Short human name, e.g. 'Morning news digest'."),
         schedule: scheduleSchema,
         prompt: z.string().min(1).max(10_000).describe("What to do at each run, written as an instruction."),
         timezone: timezoneSchema.optional(),
         enabled: z.boolean().optional().describe("Start enabled (default true)."),
+        overlap: overlapSchema.optional(),
+        session: sessionSchema.optional(),
+        model: modelSchema.optional(),
+        maxDurationMinutes: maxDurationSchema.optional(),
       },
       annotations: { destructiveHint: false },
     },
@@ -255,7 +297,9 @@ export function createBoxAgentMcpServer({
     {
       title: "Update cronjob",
       description:
-        "Change a cronjob's name, schedule, prompt, timezone or enabled state. Only the fields given change.",
+        "Change a cronjob's name, schedule, prompt, timezone, enabled state, overlap, session, model or " +
+        "maxDurationMinutes. Only the fields given change; null resets model or maxDurationMinutes to the cron " +
+        "agent config's.",
       inputSchema: {
         id: cronjobIdSchema,
         name: z.string().min(1).max(100).optional().describe("New name."),
@@ -263,13 +307,18 @@ export function createBoxAgentMcpServer({
         prompt: z.string().min(1).max(10_000).optional().describe("New instruction for each run."),
         timezone: timezoneSchema.optional(),
         enabled: z.boolean().optional().describe("Enable or disable the job."),
+        overlap: overlapSchema.optional(),
+        session: sessionSchema.optional(),
+        model: modelSchema.optional(),
+        maxDurationMinutes: maxDurationSchema.optional(),
       },
       annotations: { destructiveHint: false, idempotentHint: true },
     },
     async ({ id, ...patch }) => {
       if (Object.values(patch).every((value) => value === undefined)) {
         return errorResult(
-          "cronjob_update needs at least one field to change: name, schedule, prompt, timezone or enabled.",
+          "cronjob_update needs at least one field to change: name, schedule, prompt, timezone, enabled, " +
+            "overlap, session, model or maxDurationMinutes.",
         );
       }
       return callPlatform("cronjob_update", async () => {

@@ -49,6 +49,10 @@ export type Cronjob = Out["cronjob"]["create"];
 export type CronjobInput = Omit<In["cronjob"]["create"], "boxId" | "enabled">;
 export type CronjobExecution = Out["cronjob"]["executions"][number];
 export type CronjobExecutionStatus = CronjobExecution["status"];
+export type CronjobOverlap = Cronjob["overlap"];
+export type CronjobSessionMode = Cronjob["session"];
+export const CRONJOB_OVERLAPS = ["skip", "queue"] as const satisfies readonly CronjobOverlap[];
+export const CRONJOB_SESSION_MODES = ["fresh", "continue"] as const satisfies readonly CronjobSessionMode[];
 
 export type EnvVar = Out["envVar"]["create"];
 export type EnvVarType = EnvVar["type"];

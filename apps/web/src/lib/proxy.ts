@@ -1,4 +1,13 @@
+import { Agent } from "undici";
 import { getServerUrl } from "./server-env";
+
+/**
+ * Node's fetch gives up on an answer whose headers take over 5 minutes, or whose body goes quiet for
+ * 5 (undici's defaults). The API answers a blocking `sessions/send` when its run ends, which only the
+ * run's own limit bounds (up to hours), and a run's event stream may be quiet between keep-alives;
+ * so the proxy waits as long as the API does. The browser leaving still ends it (the request signal).
+ */
+const upstreamAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
 // RFC 9110 §7.6.1: connection-specific fields are never forwarded. `host` is set by fetch for the upstream.
 const HOP_BY_HOP_HEADERS = new Set([
@@ -87,11 +96,12 @@ export async function proxyToApiServer(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const target = `${getServerUrl()}${url.pathname}${url.search}`;
   const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
-  const init: RequestInit & { duplex?: "half" } = {
+  const init: RequestInit & { duplex?: "half"; dispatcher?: Agent } = {
     method: request.method,
     headers: forwardedRequestHeaders(request, url),
     redirect: "manual",
     signal: request.signal,
+    dispatcher: upstreamAgent,
   };
   if (hasBody) {
     init.body = request.body;

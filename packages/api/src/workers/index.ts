@@ -9,6 +9,8 @@ import type { DeployRuntime } from "../services/deploy/deploy-runtime";
 import { deliverInboundEmail } from "../services/email/deliver-inbound-email";
 import { sendOutboundEmail } from "../services/email/send-outbound-email";
 import { startDeployWorkers } from "./deploy";
+import { startFollowRunWorker } from "./follow-run";
+import { startReconcileWorker } from "./reconcile";
 
 export interface StartWorkersOptions {
   deps: ApiDeps;
@@ -90,6 +92,15 @@ export async function startWorkers({
     }),
   ];
 
+  // Runs: each dispatched to its box and followed to its end (services/run/follow-run).
+  const follower = startFollowRunWorker({ deps, connection, prefix, logger });
+  workers.push(follower.worker);
+
+  // The reconciler: resolves runs, ticks, deliveries and deploys left unfinished (services/reconcile).
+  const reconciler = startReconcileWorker({ deps, connection, prefix, logger });
+  workers.push(reconciler.worker);
+  await reconciler.scheduled;
+
   const reconcile = async () => {
     try {
       const result = await reconcileCronjobSchedules({ deps });
@@ -106,6 +117,8 @@ export async function startWorkers({
     workers,
     async close() {
       clearInterval(timer);
+      reconciler.stop();
+      follower.stop();
       await Promise.all(workers.map((worker) => worker.close()));
     },
   };

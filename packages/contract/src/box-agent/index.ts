@@ -1,5 +1,4 @@
 export * from "./base";
-export * from "./cron";
 export * from "./email";
 export * from "./health";
 export * from "./procedures";

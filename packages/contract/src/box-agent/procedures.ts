@@ -5,18 +5,17 @@ import {
   isContractProcedure,
 } from "@orpc/contract";
 import type { BoxAgentRouteMeta } from "./base";
-import { cron } from "./cron";
 import { email } from "./email";
 import { health } from "./health";
 import { runs } from "./runs";
 import { sessions } from "./sessions";
 
 /**
- * box-agent's own HTTP API, the one the platform calls on each box (`POST /email/receive`,
- * `/sessions/*`, `/cron/trigger`, `/health`). `POST /email/send` is not here: it passes the box
- * API's `email.send` through as it is, so that contract types it.
+ * box-agent's own HTTP API, the one the platform calls on each box (`/runs/*`, `POST /email/receive`,
+ * `/sessions/list`, `/health`). `POST /email/send` is not here: it passes the box API's `email.send`
+ * through as it is, so that contract types it.
  */
-export const boxAgentContract = { health, sessions, cron, email, runs };
+export const boxAgentContract = { health, sessions, email, runs };
 
 export type BoxAgentContract = typeof boxAgentContract;
 
@@ -34,7 +33,7 @@ type ProcedureAt<T, Key extends string> = Key extends `${infer Head}.${infer Res
     ? T[Key]
     : never;
 
-/** A route named by its place in the contract: `"health"`, `"sessions.send"`, `"email.receive"`, … */
+/** A route named by its place in the contract: `"health"`, `"runs.create"`, `"email.receive"`, … */
 export type BoxAgentProcedureKey = ProcedureKeys<BoxAgentContract>;
 export type BoxAgentProcedure<K extends BoxAgentProcedureKey> = ProcedureAt<BoxAgentContract, K>;
 /** What the caller sends (before defaults). */

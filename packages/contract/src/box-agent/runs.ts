@@ -2,7 +2,11 @@ import { z } from "zod";
 import { mcpServerSchema } from "../schemas/agent-config";
 import { boxAgentRoute, boxText } from "./base";
 import { emailIdSchema } from "./email";
-import { contextTypeSchema } from "./sessions";
+
+/** box-agent's threads: one Claude session per (contextType, contextId). */
+export const CONTEXT_TYPES = ["session", "cron", "email"] as const;
+export const contextTypeSchema = z.enum(CONTEXT_TYPES);
+export type ContextType = z.output<typeof contextTypeSchema>;
 
 /** What started a run. `chat` and `api` run in `session` contexts; `email` in the thread's; `cron` in the job's. */
 export const RUN_TRIGGERS = ["chat", "email", "cron", "api"] as const;
@@ -152,7 +156,7 @@ export const runEventSchema = z.discriminatedUnion("type", [
 export type RunEvent = z.output<typeof runEventSchema>;
 export type RunEventType = RunEvent["type"];
 
-const runIdParams = z.object({ id: z.string().regex(/^[a-z0-9_]{1,80}$/, "not a run id") });
+export const runIdParams = z.object({ id: z.string().regex(/^[a-z0-9_]{1,80}$/, "not a run id") });
 
 export const runs = {
   /**

@@ -1,38 +1,22 @@
 import { z } from "zod";
 import { boxAgentRoute, boxText } from "./base";
+import { contextTypeSchema, runStatusSchema, runTriggerSchema } from "./runs";
 
-export const CONTEXT_TYPES = ["session", "cron", "email"] as const;
-export const contextTypeSchema = z.enum(CONTEXT_TYPES);
-export type ContextType = z.output<typeof contextTypeSchema>;
-
-/** A run's answer may carry Claude's whole final message. */
-export const RUN_ANSWER_MAX_BYTES = 4 * 1024 * 1024;
 /** The platform asks for 100 contexts × 10 runs of excerpts (≤ 5000 characters each, up to 3 bytes per character). */
 export const SESSION_LIST_MAX_BYTES = 16 * 1024 * 1024;
 
-/** A finished run (chat, cron): the outcome box-agent records and answers with. */
-export const runOutcomeSchema = z.object({
-  runId: boxText(256),
-  /** Null when the run failed before Claude confirmed a session. */
-  sessionId: boxText(256).nullable(),
-  status: z.enum(["completed", "failed"]),
-  result: boxText(2_000_000).nullable(),
-  costUsd: z.number().nullable(),
-  durationMs: z.number(),
-  error: boxText(20_000).nullish(),
-  note: boxText(20_000).nullish(),
-});
-
-export type RunOutcome = z.output<typeof runOutcomeSchema>;
-
+/** A run in a context's history (`/sessions/list`); prompt and result are excerpts. */
 export const recordedRunSchema = z.object({
   id: boxText(256),
+  trigger: runTriggerSchema,
   contextType: contextTypeSchema,
   contextId: boxText(256),
   sessionId: boxText(256).nullable(),
-  status: z.enum(["running", "completed", "failed"]),
+  status: runStatusSchema,
   prompt: boxText(20_000),
   result: boxText(50_000).nullable(),
+  queuedAt: boxText(64),
+  /** When the run started, or was queued while it has not started yet. */
   startedAt: boxText(64),
   completedAt: boxText(64).nullable(),
   durationMs: z.number().nullable(),
@@ -59,12 +43,6 @@ export const sessionListInput = z.object({
   runs: z.coerce.number().int().min(1).max(100).default(5),
 });
 
-export const sessionSendInput = z.object({
-  contextType: contextTypeSchema.default("session"),
-  contextId: z.string().trim().min(1).max(256),
-  message: z.string().min(1, "message must not be empty").max(200_000),
-});
-
 export const sessions = {
   /** The box's Claude contexts with their latest runs. */
   list: boxAgentRoute
@@ -72,10 +50,4 @@ export const sessions = {
     .meta({ maxAnswerBytes: SESSION_LIST_MAX_BYTES })
     .input(sessionListInput)
     .output(sessionListSchema),
-  /** Runs one message in its context's session and answers when Claude's run ends. */
-  send: boxAgentRoute
-    .route({ method: "POST", path: "/sessions/send" })
-    .meta({ maxAnswerBytes: RUN_ANSWER_MAX_BYTES })
-    .input(sessionSendInput)
-    .output(runOutcomeSchema),
 };

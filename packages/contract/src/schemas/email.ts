@@ -28,6 +28,11 @@ export const emailSummarySchema = z.object({
   createdAt: z.date(),
   deliveredAt: z.date().nullable(),
   sentAt: z.date().nullable(),
+  /**
+   * Inbound: the email's latest run (`GET /box/{boxId}/runs/{runId}`), the one answering it or the
+   * owner's last retry; null before it has one and for outbound mail.
+   */
+  runId: z.string().nullable(),
 });
 
 /** The receiving side's SPF/DKIM/DMARC verdict on an inbound email. */

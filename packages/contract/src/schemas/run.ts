@@ -51,7 +51,8 @@ export const runParams = z.object({ boxId: idParam, runId: idParam });
 
 export const createRunInput = z.object({
   /** The chat context to continue (one Claude session per context); a new one when omitted. */
-  contextId: sendSessionMessageInput.shape.contextId.optional(),
+  // Without its default ("owner", the blocking send's): an omitted context is a new one.
+  contextId: sendSessionMessageInput.shape.contextId.unwrap().optional(),
   message: sendSessionMessageInput.shape.message,
 });
 

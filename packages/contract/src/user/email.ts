@@ -32,7 +32,11 @@ export const emailContract = {
     .route({
       method: "POST",
       path: "/box/{boxId}/emails/{id}/retry",
-      summary: "Retry a failed delivery or send",
+      summary: "Retry a failed email: a new run for one whose run failed, else deliver or send it again",
+      description:
+        "Inbound, delivered, run failed, interrupted or cancelled → a new run (its `retryOf` is the last run; `runId` names it). " +
+        "Inbound, never delivered → delivered again. Outbound → sent again, within the box's hourly recipient limit. " +
+        "Only a `failed` email may be retried (409 otherwise, and while its run is still going).",
       tags,
     })
     .input(emailParams)

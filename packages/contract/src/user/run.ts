@@ -23,7 +23,8 @@ export const runContract = {
       tags,
     })
     .input(boxParams.extend(createRunInput.shape))
-    .output(z.object({ runId: z.string() })),
+    /** `contextId`: the chat context the run is in (a new one when none was given), to continue it. */
+    .output(z.object({ runId: z.string(), contextId: z.string() })),
 
   list: oc
     .route({ method: "GET", path: "/box/{boxId}/runs", summary: "The box's runs, newest first", tags })

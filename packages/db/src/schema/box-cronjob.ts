@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   boolean,
   index,
@@ -86,5 +87,9 @@ export const boxCronjobExecution = pgTable(
     uniqueIndex("box_cronjob_execution_cronjob_tick_idx").on(t.cronjobId, t.scheduledFor),
     index("box_cronjob_execution_cronjob_created_idx").on(t.cronjobId, t.createdAt),
     index("box_cronjob_execution_box_id_idx").on(t.boxId),
+    // The reconciler's scan of executions not yet ended.
+    index("box_cronjob_execution_unfinished_idx")
+      .on(t.status)
+      .where(sql`status in ('pending', 'waking_box', 'running')`),
   ],
 );

@@ -88,6 +88,8 @@ export const boxEmail = pgTable(
   (t) => [
     index("box_email_box_id_created_at_idx").on(t.boxId, t.createdAt),
     index("box_email_box_id_thread_id_idx").on(t.boxId, t.threadId),
+    // The reconciler's scan of inbound mail not yet finished; the rest of the table is never read so.
+    index("box_email_unfinished_idx").on(t.status).where(sql`status in ('received', 'queued', 'delivered')`),
     uniqueIndex("box_email_box_direction_message_id_idx").on(t.boxId, t.direction, t.messageId),
     uniqueIndex("box_email_provider_message_id_idx")
       .on(t.provider, t.providerMessageId)

@@ -94,6 +94,10 @@ export const boxRun = pgTable(
     uniqueIndex("box_run_email_id_idx").on(t.emailId).where(sql`retry_of IS NULL`),
     uniqueIndex("box_run_cronjob_execution_id_idx").on(t.cronjobExecutionId).where(sql`retry_of IS NULL`),
     index("box_run_cronjob_id_idx").on(t.cronjobId, t.createdAt),
+    // A run is retried once; two presses at once must not start two runs.
+    uniqueIndex("box_run_retry_of_idx").on(t.retryOf).where(sql`retry_of IS NOT NULL`),
+    // Every run of an email, retries included (the unique index above covers first runs only).
+    index("box_run_email_id_all_idx").on(t.emailId, t.createdAt),
   ],
 );
 

@@ -43,6 +43,42 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}) 
 const userTurn = (text: string) => ({ role: "user", content: [{ type: "text", text }] });
 
 describe("fake Anthropic Messages API", () => {
+  it("with pingWhilePendingMs, sends the headers and pings while a slow answer is pending", async () => {
+    let answer: (text: string) => void = () => {};
+    fake = await startFakeAnthropic({
+      pingWhilePendingMs: 20,
+      respond: () => new Promise<string>((resolve) => (answer = resolve)),
+    });
+    const res = await post(fake.url, {
+      model: "claude-test",
+      stream: true,
+      max_tokens: 10,
+      messages: [userTurn("slow")],
+    });
+    // The headers came before the answer exists: a client waiting for headers is not left hanging.
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    let received = "";
+    while ((received.match(/event: ping/g) ?? []).length < 3) {
+      const chunk = await reader?.read();
+      received += decoder.decode(chunk?.value ?? new Uint8Array());
+    }
+    answer("finally");
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      received += decoder.decode(chunk.value);
+    }
+    const events = parseSse(received);
+    expect(events[0]?.event).toBe("message_start");
+    expect(events.filter((e) => e.event === "ping").length).toBeGreaterThanOrEqual(3);
+    const text = events
+      .filter((e) => e.event === "content_block_delta")
+      .map((e) => (e.data.delta as { text: string }).text)
+      .join("");
+    expect(text).toBe("finally");
+    expect(events.at(-1)?.event).toBe("message_stop");
+  });
+
   it("streams a text answer as Messages API server-sent events and records the request", async () => {
     const server = await start((conversation) => `echo: ${conversation.lastUserText()}`);
     const res = await post(

@@ -63,6 +63,12 @@ export interface StartFakeAnthropicOptions {
   respond?: AnthropicResponder;
   /** Defaults to 0 (any free port). */
   port?: number;
+  /**
+   * For streamed requests, answer as the real API does while a long turn is being generated: the
+   * headers and `message_start` at once, then a `ping` every this many ms until the responder
+   * resolves (an error reply then comes as an SSE `error` event). Unset: nothing is sent until then.
+   */
+  pingWhilePendingMs?: number;
 }
 
 export interface FakeAnthropic {
@@ -202,33 +208,49 @@ function sendMessage(res: ServerResponse, body: MessagesRequestBody, answer: Ant
     return;
   }
 
+  startStream(res, { id, model, inputTokens: usage.input_tokens });
+  streamBlocks(res, blocks, stopReason, usage);
+}
+
+function sseEvent(res: ServerResponse, type: string, data: Record<string, unknown>): void {
+  res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+}
+
+/** The SSE headers, `message_start` and a first `ping`: what the real API sends before any content. */
+function startStream(res: ServerResponse, message: { id: string; model: string; inputTokens: number }): void {
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     connection: "keep-alive",
     "request-id": `req_${randomUUID()}`,
   });
-  const event = (type: string, data: Record<string, unknown>) => {
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-  };
-  event("message_start", {
+  sseEvent(res, "message_start", {
     message: {
-      id,
+      id: message.id,
       type: "message",
       role: "assistant",
-      model,
+      model: message.model,
       content: [],
       stop_reason: null,
       stop_sequence: null,
       usage: {
-        input_tokens: usage.input_tokens,
+        input_tokens: message.inputTokens,
         output_tokens: 1,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
       },
     },
   });
-  event("ping", {});
+  sseEvent(res, "ping", {});
+}
+
+function streamBlocks(
+  res: ServerResponse,
+  blocks: OutputBlock[],
+  stopReason: string,
+  usage: AnthropicUsage,
+): void {
+  const event = (type: string, data: Record<string, unknown>) => sseEvent(res, type, data);
   blocks.forEach((block, index) => {
     if (block.type === "text") {
       event("content_block_start", { index, content_block: { type: "text", text: "" } });
@@ -252,6 +274,38 @@ function sendMessage(res: ServerResponse, body: MessagesRequestBody, answer: Ant
   });
   event("message_stop", {});
   res.end();
+}
+
+/** A streamed answer whose content comes later: headers and pings now, the reply when the responder has it. */
+async function sendPacedMessage(
+  res: ServerResponse,
+  body: MessagesRequestBody,
+  pingEveryMs: number,
+  answer: Promise<AnthropicReply>,
+): Promise<AnthropicReply> {
+  const id = `msg_${randomUUID().replaceAll("-", "")}`;
+  startStream(res, { id, model: body.model ?? "claude-fake", inputTokens: estimateTokens(body.messages) });
+  const timer = setInterval(() => sseEvent(res, "ping", {}), pingEveryMs);
+  let reply: AnthropicReply;
+  try {
+    reply = await answer;
+  } finally {
+    clearInterval(timer);
+  }
+  if (isErrorReply(reply)) {
+    const { status, type, message } = reply.error;
+    sseEvent(res, "error", { error: { type: type ?? errorTypeFor(status), message } });
+    res.end();
+    return reply;
+  }
+  const message = typeof reply === "string" ? { text: reply } : reply;
+  const blocks = outputBlocks(message);
+  const stopReason = blocks.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn";
+  streamBlocks(res, blocks, stopReason, {
+    input_tokens: message.usage?.input_tokens ?? estimateTokens(body.messages),
+    output_tokens: message.usage?.output_tokens ?? estimateTokens(blocks),
+  });
+  return reply;
 }
 
 /**
@@ -311,6 +365,16 @@ export async function startFakeAnthropic(options: StartFakeAnthropicOptions = {}
     }
     if (!Array.isArray(body.messages)) {
       sendError(res, 400, "invalid_request_error", "messages: Field required");
+      return;
+    }
+
+    if (options.pingWhilePendingMs !== undefined && body.stream === true) {
+      const pending = Promise.resolve()
+        .then(() => respond(recorded.conversation, recorded))
+        .catch((error: unknown) =>
+          anthropicReply.error(500, `fake anthropic responder threw: ${String(error)}`),
+        );
+      recorded.reply = await sendPacedMessage(res, body, options.pingWhilePendingMs, pending);
       return;
     }
 

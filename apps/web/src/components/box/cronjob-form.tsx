@@ -2,13 +2,44 @@
 
 import { useEffect, useId, useState } from "react";
 import { fieldIssue } from "@/lib/api-error";
-import type { Cronjob, CronjobInput } from "@/lib/box-api";
+import {
+  CRONJOB_OVERLAPS,
+  CRONJOB_SESSION_MODES,
+  type Cronjob,
+  type CronjobInput,
+  type CronjobOverlap,
+  type CronjobSessionMode,
+} from "@/lib/box-api";
 import { Field } from "../field";
 import { CancelButton, SubmitButton } from "../form-buttons";
 import { FormError } from "../form-error";
 import { useFormSubmit } from "../use-form-submit";
 
-const FIELDS = ["name", "schedule", "timezone", "prompt"] as const;
+const FIELDS = [
+  "name",
+  "schedule",
+  "timezone",
+  "prompt",
+  "overlap",
+  "session",
+  "model",
+  "maxDurationMinutes",
+] as const;
+
+const OVERLAP_LABELS: Record<CronjobOverlap, string> = {
+  skip: "Skip the tick",
+  queue: "Queue it after the previous run",
+};
+const SESSION_LABELS: Record<CronjobSessionMode, string> = {
+  fresh: "Fresh conversation each run",
+  continue: "Continue one conversation",
+};
+
+/** The limit field as typed: empty is "the agent config's"; anything else goes to the server as a number, which names what is wrong. */
+function parseMinutes(text: string): number | null {
+  const trimmed = text.trim();
+  return trimmed === "" ? null : Number(trimmed);
+}
 
 function browserTimezone(): string {
   try {
@@ -48,6 +79,10 @@ export function CronjobForm({
   const [schedule, setSchedule] = useState(initial?.schedule ?? "");
   const [timezone, setTimezone] = useState(initial?.timezone ?? "");
   const [prompt, setPrompt] = useState(initial?.prompt ?? "");
+  const [overlap, setOverlap] = useState<CronjobOverlap>(initial?.overlap ?? "skip");
+  const [session, setSession] = useState<CronjobSessionMode>(initial?.session ?? "fresh");
+  const [model, setModel] = useState(initial?.model ?? "");
+  const [maxDuration, setMaxDuration] = useState(initial?.maxDurationMinutes?.toString() ?? "");
   const baseId = useId();
   const [timezones, setTimezones] = useState<string[]>([]);
 
@@ -61,11 +96,22 @@ export function CronjobForm({
   const id = (field: string) => `${baseId}-${field}`;
 
   const { submitting, error, submit } = useFormSubmit(async () => {
-    await onSubmit({ name, schedule, prompt, timezone: timezone.trim() || undefined });
+    await onSubmit({
+      name,
+      schedule,
+      prompt,
+      timezone: timezone.trim() || undefined,
+      overlap,
+      session,
+      model: model.trim() || null,
+      maxDurationMinutes: parseMinutes(maxDuration),
+    });
     if (!initial) {
       setName("");
       setSchedule("");
       setPrompt("");
+      setModel("");
+      setMaxDuration("");
     }
   });
 
@@ -150,6 +196,79 @@ export function CronjobForm({
           data-testid="cronjob-prompt"
         />
       </Field>
+      <div className="form-columns">
+        <Field label="While the previous run works" htmlFor={id("overlap")} {...errorProps("overlap")}>
+          <select
+            id={id("overlap")}
+            value={overlap}
+            onChange={(event) => setOverlap(event.target.value as CronjobOverlap)}
+            aria-invalid={issue("overlap") ? true : undefined}
+            aria-describedby={describe("overlap")}
+            data-testid="cronjob-overlap"
+          >
+            {CRONJOB_OVERLAPS.map((value) => (
+              <option key={value} value={value}>
+                {OVERLAP_LABELS[value]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Conversation" htmlFor={id("session")} {...errorProps("session")}>
+          <select
+            id={id("session")}
+            value={session}
+            onChange={(event) => setSession(event.target.value as CronjobSessionMode)}
+            aria-invalid={issue("session") ? true : undefined}
+            aria-describedby={describe("session")}
+            data-testid="cronjob-session"
+          >
+            {CRONJOB_SESSION_MODES.map((value) => (
+              <option key={value} value={value}>
+                {SESSION_LABELS[value]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Model" htmlFor={id("model")} {...errorProps("model")}>
+          <input
+            id={id("model")}
+            type="text"
+            className="mono"
+            value={model}
+            onChange={(event) => setModel(event.target.value)}
+            maxLength={100}
+            placeholder="the cron agent config's"
+            autoComplete="off"
+            spellCheck={false}
+            aria-invalid={issue("model") ? true : undefined}
+            aria-describedby={describe("model")}
+            data-testid="cronjob-model"
+          />
+        </Field>
+        <Field
+          label="Time limit (minutes)"
+          htmlFor={id("maxDurationMinutes")}
+          {...errorProps("maxDurationMinutes")}
+        >
+          <input
+            id={id("maxDurationMinutes")}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={240}
+            step={1}
+            value={maxDuration}
+            onChange={(event) => setMaxDuration(event.target.value)}
+            placeholder="the cron agent config's"
+            aria-invalid={issue("maxDurationMinutes") ? true : undefined}
+            aria-describedby={describe("maxDurationMinutes", id("maxDurationMinutes-hint"))}
+            data-testid="cronjob-max-duration"
+          />
+          <p id={id("maxDurationMinutes-hint")} className="muted small">
+            1 to 240. A run still working after it is stopped.
+          </p>
+        </Field>
+      </div>
       <FormError error={error} fields={FIELDS} testId="cronjob-form-error" />
       <div className="form-actions">
         {onCancel ? <CancelButton onCancel={onCancel} disabled={submitting} /> : null}

@@ -3,7 +3,7 @@
 import { useCallback, useState } from "react";
 import { errorMessage } from "@/lib/api-error";
 import { type Cronjob, type CronjobExecution, type CronjobInput, cronjobsApi } from "@/lib/box-api";
-import { formatDateTime, formatDuration } from "@/lib/format";
+import { formatCost, formatDateTime, formatDuration } from "@/lib/format";
 import { ConfirmDialog } from "../confirm-dialog";
 import { DeleteButton } from "../delete-button";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
@@ -51,6 +51,7 @@ function Executions({ boxId, cronjobId }: { boxId: string; cronjobId: string }) 
             <th scope="col">Scheduled for</th>
             <th scope="col">Status</th>
             <th scope="col">Duration</th>
+            <th scope="col">Cost</th>
             <th scope="col">Result</th>
           </tr>
         </thead>
@@ -64,7 +65,8 @@ function Executions({ boxId, cronjobId }: { boxId: string; cronjobId: string }) 
                 </span>
               </td>
               <td>{formatDuration(execution.durationMs)}</td>
-              <td className="cell-wrap">
+              <td>{formatCost(execution.costUsd)}</td>
+              <td className="cell-wrap" data-run-id={execution.runId ?? undefined}>
                 {execution.errorMessage ? <span className="box-error">{execution.errorMessage}</span> : null}
                 {execution.resultExcerpt ? <span>{execution.resultExcerpt}</span> : null}
                 {!execution.errorMessage && !execution.resultExcerpt ? (
@@ -77,6 +79,20 @@ function Executions({ boxId, cronjobId }: { boxId: string; cronjobId: string }) 
       </table>
     </div>
   );
+}
+
+/** "fresh conversation · skips a tick while one runs · model x · stops after 90 min". */
+function describeSettings(cronjob: Cronjob): string {
+  return [
+    cronjob.session === "fresh" ? "fresh conversation each run" : "continues one conversation",
+    cronjob.overlap === "skip"
+      ? "skips a tick while a run still works"
+      : "queues a tick while a run still works",
+    cronjob.model ? `model ${cronjob.model}` : null,
+    cronjob.maxDurationMinutes ? `stops a run after ${cronjob.maxDurationMinutes} min` : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }
 
 interface CronjobItemProps {
@@ -96,6 +112,7 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
     () => onDeleted(cronjob.id),
   );
   const [showRuns, setShowRuns] = useState(false);
+  const [nextRun, ...laterRuns] = cronjob.nextRuns;
 
   async function toggle() {
     setToggling(true);
@@ -161,6 +178,21 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
                     "never run"
                   )}
                 </span>
+              </p>
+              <p className="small muted" data-testid="cronjob-settings-text">
+                {describeSettings(cronjob)}
+              </p>
+              <p className="small muted" data-testid="cronjob-next-runs">
+                {nextRun ? (
+                  <>
+                    next run <RelativeTime iso={nextRun} />
+                    {laterRuns.length > 0
+                      ? `, then ${laterRuns.slice(0, 2).map(formatDateTime).join(", ")}`
+                      : null}
+                  </>
+                ) : (
+                  "no upcoming runs while paused"
+                )}
               </p>
             </div>
             <div className="button-row">

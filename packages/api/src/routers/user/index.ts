@@ -7,6 +7,7 @@ import { emailRouter } from "./email";
 import { envVarRouter } from "./env-var";
 import { filesRouter } from "./files";
 import { networkPolicyRouter } from "./network-policy";
+import { runRouter } from "./run";
 import { deployRouter, sessionRouter } from "./session";
 
 /** Everything a signed-in user can call, served under /rpc: `userContract`, implemented. */
@@ -21,6 +22,7 @@ export const userRouter = userApi.router({
   session: sessionRouter,
   files: filesRouter,
   networkPolicy: networkPolicyRouter,
+  run: runRouter,
 });
 
 export type UserRouter = typeof userRouter;

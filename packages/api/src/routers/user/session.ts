@@ -17,12 +17,13 @@ export const deployRouter = {
 export const sessionRouter = {
   list: sessions.list.handler(({ context }) => listBoxSessions({ deps: context.deps, target: context.box })),
 
-  send: sessions.send.handler(({ context, input }) =>
+  send: sessions.send.handler(({ context, input, signal }) =>
     sendBoxSessionMessage({
       deps: context.deps,
       target: context.box,
       contextId: input.contextId,
       message: input.message,
+      signal,
     }),
   ),
 };

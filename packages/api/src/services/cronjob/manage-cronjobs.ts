@@ -5,12 +5,10 @@ import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, notFound, ServiceError } from "../../errors";
 import { lockOwnerLimit } from "../limits/owner-lock";
 import { enqueueOrFail } from "../queue/enqueue-or-fail";
-import type { CronjobDto, CronjobExecutionDto } from "./cronjob-dto";
+import { type CronjobDto, type CronjobExecutionDto, type CronjobRow, toCronjobDto } from "./cronjob-dto";
 import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-schedule";
 
 export const MAX_CRONJOBS_PER_BOX = 50;
-
-// Namespace of the per-box lock below (two-int advisory keys: this, then a hash of the box id).
 
 export interface CronjobInput {
   name: string;
@@ -18,17 +16,35 @@ export interface CronjobInput {
   prompt: string;
   timezone?: string;
   enabled?: boolean;
+  overlap?: CronjobRow["overlap"];
+  session?: CronjobRow["sessionMode"];
+  /** null: back to the cron agent config's model. */
+  model?: string | null;
+  /** null: back to the cron agent config's limit. */
+  maxDurationMinutes?: number | null;
+}
+
+/** The run settings of an input as columns; undefined leaves a column as it is. */
+function runSettings(input: Partial<CronjobInput>) {
+  return {
+    overlap: input.overlap,
+    sessionMode: input.session,
+    model: input.model,
+    maxDurationMinutes: input.maxDurationMinutes,
+  };
 }
 
 const duplicateName = (name: string) =>
   new ServiceError("CONFLICT", `a cronjob named '${name}' already exists on this box; choose another name`);
 
 export async function listCronjobs({ deps, boxId }: { deps: ApiDeps; boxId: string }): Promise<CronjobDto[]> {
-  return deps.db
+  const rows = await deps.db
     .select()
     .from(boxCronjob)
     .where(eq(boxCronjob.boxId, boxId))
     .orderBy(boxCronjob.createdAt, boxCronjob.id);
+  const now = new Date();
+  return rows.map((row) => toCronjobDto(row, now));
 }
 
 async function getCronjob(deps: ApiDeps, boxId: string, cronjobId: string) {
@@ -72,6 +88,10 @@ export async function createCronjob({
           prompt: input.prompt,
           timezone: input.timezone ?? "UTC",
           enabled: input.enabled ?? true,
+          overlap: input.overlap ?? "skip",
+          sessionMode: input.session ?? "fresh",
+          model: input.model ?? null,
+          maxDurationMinutes: input.maxDurationMinutes ?? null,
         })
         .returning();
       return inserted;
@@ -80,7 +100,7 @@ export async function createCronjob({
       throw new Error("insert returned no row");
     }
     await syncCronjobSchedule({ deps, cronjob: row });
-    return row;
+    return toCronjobDto(row);
   } catch (err) {
     if (isUniqueViolation(err, "box_cronjob_box_id_name_idx")) {
       throw duplicateName(input.name);
@@ -110,6 +130,7 @@ export async function updateCronjob({
         prompt: input.prompt,
         timezone: input.timezone,
         enabled: input.enabled,
+        ...runSettings(input),
         updatedAt: new Date(),
       })
       .where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)))
@@ -118,7 +139,7 @@ export async function updateCronjob({
       throw notFound("cronjob", cronjobId);
     }
     await syncCronjobSchedule({ deps, cronjob: row });
-    return row;
+    return toCronjobDto(row);
   } catch (err) {
     if (isUniqueViolation(err, "box_cronjob_box_id_name_idx") && input.name) {
       throw duplicateName(input.name);
@@ -148,7 +169,7 @@ export async function toggleCronjob({
     throw notFound("cronjob", cronjobId);
   }
   await syncCronjobSchedule({ deps, cronjob: row });
-  return row;
+  return toCronjobDto(row);
 }
 
 export async function deleteCronjob({
@@ -163,7 +184,8 @@ export async function deleteCronjob({
   const row = await getCronjob(deps, boxId, cronjobId);
   await deps.db.delete(boxCronjob).where(and(eq(boxCronjob.id, cronjobId), eq(boxCronjob.boxId, boxId)));
   await removeCronjobSchedule({ deps, cronjobId });
-  return row;
+  // Gone from the scheduler: it has no next runs, whatever it was.
+  return { ...toCronjobDto(row), nextRuns: [] };
 }
 
 export async function listCronjobExecutions({

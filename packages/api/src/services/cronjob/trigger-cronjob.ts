@@ -1,14 +1,32 @@
-import { box, boxCronjob, boxCronjobExecution } from "@vps-claude/db";
+import { box, boxCronjob, boxCronjobExecution, boxRun } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
-import { eq } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
+import { startRun } from "../run/start-run";
+import { STARTING_EXECUTION_STATUSES } from "./execution-status";
 
 type ExecutionStatus = (typeof boxCronjobExecution.$inferSelect)["status"];
+type Execution = typeof boxCronjobExecution.$inferSelect;
+type CronjobWithBox = { cronjob: typeof boxCronjob.$inferSelect; box: typeof box.$inferSelect };
+
+/** Namespace of the per-cronjob tick lock (two-int advisory keys: this, then a hash of the cronjob id). */
+const TICK_LOCK = 7_311_301;
+
+/** How long a tick waits for a sleeping box to answer `/health`. */
+const WAKE_TIMEOUT_MS = 60_000;
+
+export interface TriggerCronjobResult {
+  executionId?: string;
+  runId?: string;
+  status: ExecutionStatus | "duplicate" | "gone";
+}
 
 /**
- * One scheduled tick: record it first (so every tick leaves a trace, even one that cannot run),
- * then wake the box and hand the prompt to box-agent, which runs it in the cronjob's own Claude
- * session. The tick's timestamp is unique per cronjob, so a re-delivered tick runs once.
+ * One tick: record it first (so every tick leaves a trace, even one that cannot run), decide whether
+ * it runs (disabled → skipped, box down → failed, previous run still working and overlap `skip` →
+ * skipped), then wake the box and start the run, and return: the run is followed to its end by the
+ * runs pipeline, which ends this execution through `finishCronExecution`. The tick's timestamp is
+ * unique per cronjob, so a re-delivered tick runs once.
  */
 export async function triggerCronjob({
   deps,
@@ -18,7 +36,7 @@ export async function triggerCronjob({
   deps: ApiDeps;
   cronjobId: string;
   scheduledFor: Date;
-}): Promise<{ executionId?: string; status: ExecutionStatus | "duplicate" | "gone" }> {
+}): Promise<TriggerCronjobResult> {
   const [row] = await deps.db
     .select({ cronjob: boxCronjob, box })
     .from(boxCronjob)
@@ -28,84 +46,193 @@ export async function triggerCronjob({
   if (!row) {
     return { status: "gone" };
   }
-  const executionId = newId("cronjobExecution");
-  const [execution] = await deps.db
-    .insert(boxCronjobExecution)
-    .values({ id: executionId, cronjobId, boxId: row.box.id, scheduledFor, status: "pending" })
-    .onConflictDoNothing()
-    .returning();
-  if (!execution) {
+  const opened = await openTick(deps, row, scheduledFor);
+  if (!opened) {
     return { status: "duplicate" };
   }
-  const finish = async (
-    status: "completed" | "failed" | "skipped",
-    extra: { errorMessage?: string; sessionId?: string; resultExcerpt?: string },
-  ) => {
-    const completedAt = new Date();
-    const startedAt = (
-      await deps.db.select().from(boxCronjobExecution).where(eq(boxCronjobExecution.id, executionId))
-    )[0]?.startedAt;
-    await deps.db
-      .update(boxCronjobExecution)
-      .set({
-        status,
-        completedAt,
-        durationMs: startedAt ? completedAt.getTime() - startedAt.getTime() : 0,
-        errorMessage: extra.errorMessage ?? null,
-        sessionId: extra.sessionId ?? null,
-        resultExcerpt: extra.resultExcerpt?.slice(0, 4_000) ?? null,
-      })
-      .where(eq(boxCronjobExecution.id, executionId));
-    if (status !== "skipped") {
-      await deps.db.update(boxCronjob).set({ lastRunAt: completedAt }).where(eq(boxCronjob.id, cronjobId));
-    }
-    return { executionId, status };
-  };
+  const { execution, stillWorking } = opened;
+  const end = (status: "failed" | "skipped", errorMessage: string, startedAt?: Date) =>
+    endTickBeforeRun(deps, execution, { status, errorMessage, startedAt });
 
   if (!row.cronjob.enabled) {
     // Nothing failed: the owner switched it off. Recorded, so the history shows the tick came.
-    return finish("skipped", { errorMessage: "cronjob is disabled" });
+    return end("skipped", "cronjob is disabled");
   }
   if (row.box.status !== "running") {
-    return finish("failed", { errorMessage: `box is ${row.box.status}, not running` });
+    return end("failed", `box is ${row.box.status}, not running`);
   }
-  await deps.db
-    .update(boxCronjobExecution)
-    .set({ status: "waking_box", startedAt: new Date() })
-    .where(eq(boxCronjobExecution.id, executionId));
+  if (stillWorking && row.cronjob.overlap === "skip") {
+    return end("skipped", stillWorking);
+  }
+  const startedAt = new Date();
   try {
-    // Any request through the sprite URL wakes a sleeping sprite; /health answers once box-agent is back.
-    const wake = await deps.boxAgent.call(row.box, "health", undefined, { timeoutMs: 60_000 });
-    if (!wake.ok) {
-      return finish("failed", {
-        errorMessage: `the box did not wake: box-agent /health answered HTTP ${wake.status}`,
-      });
-    }
     await deps.db
       .update(boxCronjobExecution)
-      .set({ status: "running" })
-      .where(eq(boxCronjobExecution.id, executionId));
-    const response = await deps.boxAgent.call(
-      row.box,
-      "cron.trigger",
-      { cronjobId, name: row.cronjob.name, prompt: row.cronjob.prompt },
-      { timeoutMs: 4.5 * 60_000 },
-    );
-    if (!response.ok) {
-      return finish("failed", {
-        errorMessage: `box-agent answered HTTP ${response.status}: ${response.message}`,
-      });
+      .set({ status: "waking_box", startedAt })
+      .where(eq(boxCronjobExecution.id, execution.id));
+    // Any request through the sprite URL wakes a sleeping sprite; /health answers once box-agent is back.
+    const wake = await deps.boxAgent.call(row.box, "health", undefined, { timeoutMs: WAKE_TIMEOUT_MS });
+    if (!wake.ok) {
+      return end("failed", `the box did not wake: box-agent /health answered HTTP ${wake.status}`, startedAt);
     }
-    const outcome = response.body;
-    const sessionId = outcome.sessionId ?? undefined;
-    if (outcome.status === "failed") {
-      return finish("failed", {
-        errorMessage: outcome.error ?? "the run failed without saying why",
-        sessionId,
-      });
-    }
-    return finish("completed", { sessionId, resultExcerpt: outcome.result ?? undefined });
+    const runId = await startTickRun(deps, row, execution);
+    return { executionId: execution.id, runId, status: "running" };
   } catch (err) {
-    return finish("failed", { errorMessage: err instanceof Error ? err.message : String(err) });
+    // startRun may have recorded the run before failing to queue its follower: then the tick did
+    // start it, and the runs reconciler takes it from there.
+    const runId = await linkRecordedRun(deps, execution).catch(() => undefined);
+    if (runId) {
+      deps.logger.warn({ err, executionId: execution.id, runId }, "cron tick started its run with an error");
+      return { executionId: execution.id, runId, status: "running" };
+    }
+    return end("failed", err instanceof Error ? err.message : String(err), startedAt);
   }
+}
+
+/**
+ * Records the tick `pending` and, under a per-cronjob lock so two ticks at once cannot both miss each
+ * other, says what of the cronjob is still working: a run not yet ended, or an earlier tick still
+ * starting one. Undefined when this tick was recorded before (a re-delivery).
+ */
+async function openTick(
+  deps: ApiDeps,
+  row: CronjobWithBox,
+  scheduledFor: Date,
+): Promise<{ execution: Execution; stillWorking?: string } | undefined> {
+  return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${TICK_LOCK}, hashtext(${row.cronjob.id}))`);
+    const [execution] = await tx
+      .insert(boxCronjobExecution)
+      .values({
+        id: newId("cronjobExecution"),
+        cronjobId: row.cronjob.id,
+        boxId: row.box.id,
+        scheduledFor,
+        status: "pending",
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!execution) {
+      return undefined;
+    }
+    const [run] = await tx
+      .select({ id: boxRun.id, status: boxRun.status })
+      .from(boxRun)
+      .where(and(eq(boxRun.cronjobId, row.cronjob.id), inArray(boxRun.status, ["queued", "running"])))
+      .orderBy(desc(boxRun.createdAt))
+      .limit(1);
+    if (run) {
+      return { execution, stillWorking: `previous run ${run.id} still ${run.status}` };
+    }
+    const [starting] = await tx
+      .select({ id: boxCronjobExecution.id })
+      .from(boxCronjobExecution)
+      .where(
+        and(
+          eq(boxCronjobExecution.cronjobId, row.cronjob.id),
+          ne(boxCronjobExecution.id, execution.id),
+          inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
+          // Older than this, it was cut off (the reconciler fails it) and holds nothing up.
+          gt(
+            boxCronjobExecution.createdAt,
+            new Date(Date.now() - deps.config.reconcile.cronTickStuckAfterMs),
+          ),
+        ),
+      )
+      .limit(1);
+    return starting
+      ? { execution, stillWorking: `previous tick ${starting.id} still starting its run` }
+      : { execution };
+  });
+}
+
+/** Hands the tick's run to the runs pipeline and links it to the execution, now `running`. */
+async function startTickRun(
+  deps: ApiDeps,
+  { cronjob, box: target }: CronjobWithBox,
+  execution: Execution,
+): Promise<string> {
+  const { runId } = await startRun({
+    deps,
+    target,
+    trigger: "cron",
+    contextType: "cron",
+    contextId: cronjob.id,
+    session: cronjob.sessionMode,
+    task: {
+      kind: "cron",
+      cronjobId: cronjob.id,
+      name: cronjob.name,
+      prompt: cronjob.prompt,
+      scheduledFor: execution.scheduledFor.toISOString(),
+    },
+    prompt: cronjob.prompt,
+    model: cronjob.model ?? undefined,
+    maxDurationMs: cronjob.maxDurationMinutes == null ? undefined : cronjob.maxDurationMinutes * 60_000,
+    links: { cronjobId: cronjob.id, cronjobExecutionId: execution.id },
+  });
+  await markRunning(deps, execution.id, runId);
+  return runId;
+}
+
+/** A run that ended before this was already recorded by finishCronExecution: its outcome stays. */
+async function markRunning(deps: Pick<ApiDeps, "db">, executionId: string, runId: string) {
+  await deps.db
+    .update(boxCronjobExecution)
+    .set({ status: "running", runId })
+    .where(
+      and(
+        eq(boxCronjobExecution.id, executionId),
+        inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
+      ),
+    );
+}
+
+/** The run recorded for this tick, if any, linked to it. */
+async function linkRecordedRun(deps: Pick<ApiDeps, "db">, execution: Execution): Promise<string | undefined> {
+  const [run] = await deps.db
+    .select({ id: boxRun.id })
+    .from(boxRun)
+    .where(and(eq(boxRun.cronjobExecutionId, execution.id), isNull(boxRun.retryOf)))
+    .limit(1);
+  if (run) {
+    await markRunning(deps, execution.id, run.id);
+  }
+  return run?.id;
+}
+
+/** Ends a tick that started no run; never overwrites an execution that has already ended. */
+async function endTickBeforeRun(
+  deps: Pick<ApiDeps, "db">,
+  execution: Execution,
+  {
+    status,
+    errorMessage,
+    startedAt,
+  }: { status: "failed" | "skipped"; errorMessage: string; startedAt?: Date },
+): Promise<TriggerCronjobResult> {
+  const completedAt = new Date();
+  const [ended] = await deps.db
+    .update(boxCronjobExecution)
+    .set({
+      status,
+      completedAt,
+      durationMs: startedAt ? completedAt.getTime() - startedAt.getTime() : null,
+      errorMessage: errorMessage.slice(0, 4_000),
+    })
+    .where(
+      and(
+        eq(boxCronjobExecution.id, execution.id),
+        inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
+      ),
+    )
+    .returning();
+  // A skipped tick did not run, so the job's last run stays the one before.
+  if (ended && status === "failed") {
+    await deps.db
+      .update(boxCronjob)
+      .set({ lastRunAt: completedAt })
+      .where(eq(boxCronjob.id, execution.cronjobId));
+  }
+  return { executionId: execution.id, status: ended?.status ?? status };
 }

@@ -16,6 +16,8 @@ export interface EmailSummaryDto {
   createdAt: Date;
   deliveredAt: Date | null;
   sentAt: Date | null;
+  /** Inbound: the email's latest run (the one that answers it, or the owner's last retry); null before it has one. */
+  runId: string | null;
 }
 
 export interface EmailDetailDto extends EmailSummaryDto {
@@ -33,7 +35,7 @@ export interface EmailDetailDto extends EmailSummaryDto {
   attachments: { filename: string; contentType: string; size: number }[];
 }
 
-export function toEmailSummary(row: EmailRow): EmailSummaryDto {
+export function toEmailSummary(row: EmailRow, runId: string | null): EmailSummaryDto {
   return {
     id: row.id,
     direction: row.direction,
@@ -48,12 +50,13 @@ export function toEmailSummary(row: EmailRow): EmailSummaryDto {
     createdAt: row.createdAt,
     deliveredAt: row.deliveredAt,
     sentAt: row.sentAt,
+    runId,
   };
 }
 
-export function toEmailDetail(row: EmailRow): EmailDetailDto {
+export function toEmailDetail(row: EmailRow, runId: string | null): EmailDetailDto {
   return {
-    ...toEmailSummary(row),
+    ...toEmailSummary(row, runId),
     cc: row.ccAddresses,
     inReplyTo: row.inReplyTo,
     references: row.references,

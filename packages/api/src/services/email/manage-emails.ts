@@ -1,10 +1,15 @@
-import { boxEmail, boxEmailSettings } from "@vps-claude/db";
+import { isTerminalRunStatus, type RunStatus } from "@vps-claude/contract/box-agent";
+import { box, boxEmail, boxEmailSettings } from "@vps-claude/db";
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { notFound, ServiceError } from "../../errors";
+import { requireRunningBox } from "../run/start-chat-run";
 import { toEmailDetail, toEmailSummary } from "./email-dto";
 import { checkOutboundRecipientLimit } from "./outbound-recipient-limit";
 import { enqueueDelivery } from "./receive-inbound-email";
+import { latestRunsOfEmails, startEmailRun } from "./start-email-run";
+
+type EmailRow = typeof boxEmail.$inferSelect;
 
 export interface ListEmailsFilter {
   direction?: "inbound" | "outbound";
@@ -56,7 +61,8 @@ export async function listEmails({
     .where(and(...conditions))
     .orderBy(desc(boxEmail.createdAt), desc(boxEmail.id))
     .limit(filter.limit);
-  return rows.map(toEmailSummary);
+  const runs = await latestRunsOfEmails({ deps, boxId, emailIds: rows.map((row) => row.id) });
+  return rows.map((row) => toEmailSummary(row, runs.get(row.id)?.id ?? null));
 }
 
 async function getEmailRow(deps: ApiDeps, boxId: string, emailId: string) {
@@ -71,12 +77,18 @@ async function getEmailRow(deps: ApiDeps, boxId: string, emailId: string) {
   return row;
 }
 
+async function latestRunOf(deps: ApiDeps, boxId: string, emailId: string) {
+  return (await latestRunsOfEmails({ deps, boxId, emailIds: [emailId] })).get(emailId);
+}
+
 export async function getEmail({ deps, boxId, emailId }: { deps: ApiDeps; boxId: string; emailId: string }) {
-  return toEmailDetail(await getEmailRow(deps, boxId, emailId));
+  const row = await getEmailRow(deps, boxId, emailId);
+  return toEmailDetail(row, (await latestRunOf(deps, boxId, emailId))?.id ?? null);
 }
 
 /**
- * Puts a failed email back on its way: inbound → delivered to the box again, outbound → sent again.
+ * Puts a failed email back on its way: an inbound one whose run did not complete gets a new run (the
+ * email is in the box already), one never delivered is delivered again, an outbound one is sent again.
  * An outbound retry is a send like any other: it passes the box's hourly recipient limit first.
  */
 export async function retryEmail({
@@ -92,12 +104,71 @@ export async function retryEmail({
   if (row.status !== "failed") {
     throw new ServiceError("CONFLICT", `only a failed email can be retried; this one is ${row.status}`);
   }
+  if (row.direction === "inbound") {
+    const lastRun = await latestRunOf(deps, boxId, emailId);
+    if (lastRun) {
+      return retryEmailRun({ deps, email: row, lastRun });
+    }
+  }
+  return resendOrRedeliver(deps, row);
+}
+
+/** A delivered email whose run failed, was interrupted or cancelled: a new run, linked to the last one. */
+async function retryEmailRun({
+  deps,
+  email,
+  lastRun,
+}: {
+  deps: ApiDeps;
+  email: EmailRow;
+  lastRun: { id: string; status: RunStatus };
+}) {
+  if (!isTerminalRunStatus(lastRun.status)) {
+    throw new ServiceError(
+      "CONFLICT",
+      `this email's run ${lastRun.id} is still ${lastRun.status}; wait for it to end before retrying`,
+    );
+  }
+  const [target] = await deps.db.select().from(box).where(eq(box.id, email.boxId)).limit(1);
+  if (!target) {
+    throw notFound("box", email.boxId);
+  }
+  requireRunningBox(target);
+  const claimed = await deps.db
+    .update(boxEmail)
+    .set({ status: "delivered", errorMessage: null })
+    .where(and(eq(boxEmail.id, email.id), eq(boxEmail.status, "failed")))
+    .returning({ id: boxEmail.id });
+  if (claimed.length === 0) {
+    throw new ServiceError("CONFLICT", "this email is already being retried");
+  }
+  let run: { runId: string };
+  try {
+    run = await startEmailRun({ deps, email, target, retryOf: lastRun.id });
+  } catch (err) {
+    // Not started: the email shows why, and the owner may press retry again.
+    await deps.db
+      .update(boxEmail)
+      .set({
+        status: "failed",
+        errorMessage: `the retry could not start a run: ${err instanceof Error ? err.message : String(err)}`,
+      })
+      .where(and(eq(boxEmail.id, email.id), eq(boxEmail.status, "delivered")));
+    throw err;
+  }
+  deps.logger.info({ emailId: email.id, runId: run.runId, retryOf: lastRun.id }, "email run retried");
+  return toEmailDetail({ ...email, status: "delivered", errorMessage: null }, run.runId);
+}
+
+/** An inbound email never delivered is delivered again; an outbound one is sent again. */
+async function resendOrRedeliver(deps: ApiDeps, row: EmailRow) {
+  const emailId = row.id;
   const status = row.direction === "inbound" ? "received" : "queued";
   await deps.db.transaction(async (tx) => {
     if (row.direction === "outbound") {
       await checkOutboundRecipientLimit({
         tx,
-        boxId,
+        boxId: row.boxId,
         recipients: row.toAddresses.length + row.ccAddresses.length,
         limit: deps.config.email.recipientsPerHour,
         retryOfEmailId: row.id,
@@ -125,7 +196,7 @@ export async function retryEmail({
   } else {
     await deps.queues.enqueue("sendEmail", { emailId }, { jobId: `send-${emailId}-retry-${retryId}` });
   }
-  return toEmailDetail({ ...row, status, errorMessage: null });
+  return toEmailDetail({ ...row, status, errorMessage: null }, null);
 }
 
 export { enqueueDelivery };
