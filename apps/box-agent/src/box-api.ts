@@ -48,22 +48,26 @@ export interface BoxApiClientOptions {
   boxSecret: string;
   /** Per request; the platform answers these from its database, so a slow answer means trouble. */
   timeoutMs?: number;
+  /** Sent on every call besides the token, e.g. `x-vps-run-id` from the MCP server of a run. */
+  headers?: Record<string, string>;
 }
 
 export class BoxApiClient {
   private readonly serverUrl: string;
   private readonly boxSecret: string;
   private readonly timeoutMs: number;
+  private readonly headers: Record<string, string>;
   private readonly api: BoxApi;
 
   constructor(options: BoxApiClientOptions) {
     this.serverUrl = options.serverUrl.replace(/\/+$/, "");
     this.boxSecret = options.boxSecret;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.headers = options.headers ?? {};
     this.api = createORPCClient(
       new OpenAPILink(boxContract, {
         url: `${this.serverUrl}/box`,
-        headers: { "x-box-secret": this.boxSecret, accept: "application/json" },
+        headers: { ...this.headers, "x-box-secret": this.boxSecret, accept: "application/json" },
         fetch: async (request) => {
           const response = await this.fetch(request);
           // A redirect is not an answer: never followed, and not passed off as a success either.
@@ -123,6 +127,7 @@ export class BoxApiClient {
     const request = new Request(`${this.serverUrl}${path}`, {
       method,
       headers: {
+        ...this.headers,
         "x-box-secret": this.boxSecret,
         accept: "application/json",
         ...(body === undefined ? {} : { "content-type": "application/json" }),

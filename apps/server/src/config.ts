@@ -76,6 +76,23 @@ const schema = z.object({
       .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://api.anthropic.com" })
       .optional(),
   ),
+  /**
+   * Every user's monthly spend cap (model and media, USD) unless they set a lower one; unset: no cap.
+   * Checked before a model request or media call is forwarded.
+   */
+  DEFAULT_MONTHLY_BUDGET_USD: optional.pipe(
+    z.coerce
+      .number<string>({ error: "must be a number of US dollars, e.g. 20 (unset: no cap)" })
+      .min(0, "must be 0 or more US dollars (unset: no cap)")
+      .max(1_000_000, "must be at most 1000000 US dollars")
+      .optional(),
+  ),
+  /**
+   * The sender of the platform's own mail (budget alerts), e.g. `VPS Claude <billing@example.com>`;
+   * unset: `VPS Claude <platform@AGENTS_DOMAIN>` (box addresses always carry a `-xxxx` suffix, so
+   * no box can own it).
+   */
+  PLATFORM_EMAIL_FROM: optional,
   RESEND_API_KEY: optional,
   RESEND_BASE_URL: optional,
   RESEND_WEBHOOK_SECRET: optional,

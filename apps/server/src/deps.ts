@@ -9,6 +9,7 @@ import {
   DEFAULT_ANTHROPIC_BASE_URL,
   DEFAULT_MODEL_ACCESS_CACHE_MS,
   DEFAULT_MODEL_REQUEST_MAX_BYTES,
+  DEFAULT_SPEND_CACHE_MS,
   type DeployRuntime,
 } from "@vps-claude/api";
 import { createAuth, createSessionResolver } from "@vps-claude/auth";
@@ -156,6 +157,12 @@ export function createServerDeps(config: ServerConfig, logger: Logger): ServerDe
         lostJobAfterMs: config.LOST_JOB_AFTER_MS,
       },
       runs: { dispatchDeadlineMs: config.RUN_DISPATCH_DEADLINE_MS },
+      money: {
+        defaultMonthlyBudgetUsd: config.DEFAULT_MONTHLY_BUDGET_USD ?? null,
+        platformEmailFrom: config.PLATFORM_EMAIL_FROM ?? `VPS Claude <platform@${config.AGENTS_DOMAIN}>`,
+        dashboardUrl: config.PUBLIC_URL,
+        spendCacheMs: DEFAULT_SPEND_CACHE_MS,
+      },
     },
     async close() {
       await runEvents.close();

@@ -110,6 +110,13 @@ const USER_CASES: Record<string, Case> = {
   "run.stream": { cross: "not-found" },
   "run.cancel": { cross: "not-found" },
   "run.retry": { cross: "not-found", ownerStatus: 409 },
+  // Asked with the fixture box as its filter: the owner's box is 404 to anyone else (see withQuery).
+  "usage.report": { cross: "not-found" },
+  // The caller's own budget, whoever calls; a box's budget only through its owner.
+  "budget.get": { cross: "own-scope" },
+  "budget.set": { body: () => ({ monthlyUsd: 5 }), cross: "own-scope" },
+  "budget.getBox": { cross: "not-found" },
+  "budget.setBox": { body: () => ({ monthlyUsd: 1 }), cross: "not-found" },
 };
 
 const BOX_CASES: Record<string, Case> = {
@@ -151,6 +158,9 @@ function withQuery(route: RouteInfo, f: Fixture, name: string): string {
   const path = fillPath(route.path, f);
   if (name === "files.read" || name === "files.list") {
     return `${path}?path=notes.md`;
+  }
+  if (name === "usage.report") {
+    return `${path}?boxId=${f.boxId}&groupBy=day,box`;
   }
   return name === "agentConfig.get" && route.path.startsWith("/box/") ? `${path}?triggerType=email` : path;
 }

@@ -1,7 +1,8 @@
 /**
- * List prices used to account each call in `ai_usage.cost_usd`. They are estimates of the public
- * pay-as-you-go prices (checked 2025) so a user's spend can be shown and capped; invoices remain the truth.
- * Units match `ai_usage.unit`: images, characters of text, seconds of audio.
+ * The provider clients' own cost estimate of a call (`Usage.costUsd`). What the platform bills
+ * (`ai_usage.cost_usd`, the ledger) comes from its one price table, `services/usage/prices.ts` in
+ * @vps-claude/api, whose test keeps these equal to it. Units match `ai_usage.unit`: images,
+ * characters of text, seconds of audio.
  */
 export const PRICES = {
   /** fal `fal-ai/flux/dev`: $0.025 per megapixel; our sizes are ≤ ~1 MP, so per image. */

@@ -35,6 +35,22 @@ export interface ApiConfig {
   reconcile: ReconcileConfig;
   /** How runs are handed to boxes; a run's end waits `reconcile.runGraceMs` past its limit. */
   runs: RunsConfig;
+  /** Budgets: the platform's default cap and the platform's own mail about them. */
+  money: MoneyConfig;
+}
+
+export interface MoneyConfig {
+  /** `DEFAULT_MONTHLY_BUDGET_USD`: every user's monthly cap unless they set a lower one; null: no cap. */
+  defaultMonthlyBudgetUsd: number | null;
+  /** Sender of the platform's own mail (budget alerts): `Name <address>`. */
+  platformEmailFrom: string;
+  /** The dashboard's URL (PUBLIC_URL), linked from budget alerts. */
+  dashboardUrl: string;
+  /**
+   * How long one process reuses a user's month spend and caps before asking Postgres again, so the
+   * gateway does not query per request under load. A cap set through this process applies at once.
+   */
+  spendCacheMs: number;
 }
 
 export interface RunsConfig {

@@ -12,6 +12,7 @@ export const QUEUES = {
   deleteBox: "delete-box",
   deliverEmail: "deliver-email",
   sendEmail: "send-email",
+  budgetAlert: "budget-alert",
   triggerCronjob: "trigger-cronjob",
   followRun: "follow-run",
   reconcile: "reconcile",
@@ -75,6 +76,15 @@ export const JOBS = {
     queue: QUEUES.sendEmail,
     name: "email.send",
     schema: z.object({ emailId: z.string() }),
+    attempts: 8,
+    backoff: { type: "exponential", delay: 5_000 },
+    timeoutMs: 30_000,
+  }),
+  /** Emails the owner a budget alert (80 % or 100 % of a cap) from the platform's address, once per alert. */
+  budgetAlert: job({
+    queue: QUEUES.budgetAlert,
+    name: "budget.alert",
+    schema: z.object({ alertId: z.string() }),
     attempts: 8,
     backoff: { type: "exponential", delay: 5_000 },
     timeoutMs: 30_000,

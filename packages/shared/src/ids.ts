@@ -24,6 +24,8 @@ export const ID_PREFIXES = {
   rateLimit: "ratelimit",
   modelRequest: "llmreq",
   run: "run",
+  ledgerEntry: "ledger",
+  budgetAlert: "budgetalert",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -28,6 +28,9 @@ const RESERVED_ENV = [
 /** The header the model gateway reads to tie a model request to its run (`model_request.run_id`). */
 export const RUN_ID_HEADER = "x-vps-run-id";
 
+/** The variable that hands the run's id to the `box-agent mcp` process Claude starts for it. */
+export const MCP_RUN_ID_ENV = "VPS_RUN_ID";
+
 /** The `ANTHROPIC_CUSTOM_HEADERS` value that ties a run's model requests to it. */
 export function runIdHeaders(runId: string): string {
   return `${RUN_ID_HEADER}: ${runId}`;
@@ -113,6 +116,8 @@ export function buildClaudeOptions(input: ClaudeRunOptionsInput): Options {
         BOX_ID: config.boxId,
         BOX_SECRET: config.boxSecret,
         SERVER_URL: config.serverUrl,
+        // Its media calls name the run (as `x-vps-run-id`), so the ledger bills them to it.
+        [MCP_RUN_ID_ENV]: input.runId,
       },
       // Without this the first request can be sent before our server connects, or its tools can be
       // deferred behind tool search; either way Claude would not see them.
@@ -134,6 +139,9 @@ export function buildClaudeOptions(input: ClaudeRunOptionsInput): Options {
       readTool: config.builtinTools.includes("Read"),
     }),
     model: agent.model,
+    // The run's own stops from its trigger's agent config; the monthly budgets are the gateway's.
+    ...(agent.maxBudgetUsd === undefined ? {} : { maxBudgetUsd: agent.maxBudgetUsd }),
+    ...(agent.maxTurns === undefined ? {} : { maxTurns: agent.maxTurns }),
     mcpServers,
     // Keeps the box token in our server's env off the process command line.
     mcpServersDelivery: "initialize",

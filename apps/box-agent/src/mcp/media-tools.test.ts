@@ -18,6 +18,7 @@ import { createPng, createSilentMp3, createWav } from "@vps-claude/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BoxApiClient } from "../box-api";
 import { Inbox } from "../email/inbox";
+import { runIdFromEnv } from "./main";
 import { createBoxAgentMcpServer } from "./server";
 
 /**
@@ -27,6 +28,7 @@ import { createBoxAgentMcpServer } from "./server";
 interface AiRequest {
   path: string;
   secret: string | undefined;
+  runId: string | undefined;
   body: Record<string, unknown>;
 }
 
@@ -98,6 +100,7 @@ async function startFakeAiPlatform(): Promise<FakeAiPlatform> {
       const request: AiRequest = {
         path: new URL(req.url ?? "/", "http://x").pathname,
         secret: req.headers["x-box-secret"] as string | undefined,
+        runId: req.headers["x-vps-run-id"] as string | undefined,
         body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
       };
       requests.push(request);
@@ -293,5 +296,49 @@ describe("speech_to_text", () => {
     writeFileSync(join(home, "big.wav"), Buffer.alloc(10 * 1024 * 1024 + 1));
     expect((await call("speech_to_text", { path: "big.wav" })).text).toContain("the limit is 10485760");
     expect(platform.requests).toHaveLength(0);
+  });
+});
+
+describe("the run a media call is billed to", () => {
+  it("sends no run id when the server was not started for a run", async () => {
+    await call("generate_image", { prompt: "x" });
+    expect(platform.requests[0]?.runId).toBeUndefined();
+  });
+
+  it("names its run on every media call when box-agent started it for one", async () => {
+    const runId = runIdFromEnv({ VPS_RUN_ID: "run_abc123" });
+    expect(runId).toBe("run_abc123");
+    const mediaApi = new BoxApiClient({
+      serverUrl: platform.url,
+      boxSecret: platform.secret,
+      headers: { "x-vps-run-id": String(runId) },
+    });
+    const server = createBoxAgentMcpServer({
+      api: new BoxApiClient({ serverUrl: platform.url, boxSecret: platform.secret }),
+      mediaApi,
+      inbox: new Inbox(join(home, ".inbox")),
+      version: "test",
+      home,
+    });
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    const runClient = new Client({ name: "run", version: "1" });
+    await runClient.connect(clientTransport);
+    try {
+      await runClient.callTool({ name: "generate_image", arguments: { prompt: "x" } });
+      await runClient.callTool({ name: "text_to_speech", arguments: { text: "hello" } });
+    } finally {
+      await runClient.close();
+    }
+    expect(platform.requests.map((request) => [request.path, request.runId, request.secret])).toEqual([
+      ["/box/ai/generate-image", "run_abc123", platform.secret],
+      ["/box/ai/text-to-speech", "run_abc123", platform.secret],
+    ]);
+  });
+
+  it("ignores a run id variable that is not one", () => {
+    expect(runIdFromEnv({})).toBeUndefined();
+    expect(runIdFromEnv({ VPS_RUN_ID: "" })).toBeUndefined();
+    expect(runIdFromEnv({ VPS_RUN_ID: "run 1\nx-evil: 1" })).toBeUndefined();
   });
 });

@@ -14,6 +14,9 @@ export function SiteHeader({ email }: { email: string | null }) {
         {email ? (
           <nav className="site-nav" aria-label="Main">
             <Link href="/">Boxes</Link>
+            <Link href="/settings/usage" data-testid="nav-usage">
+              Usage
+            </Link>
             <Link href="/settings" data-testid="nav-settings">
               Settings
             </Link>

@@ -8,6 +8,7 @@ import { triggerCronjob } from "../services/cronjob/trigger-cronjob";
 import type { DeployRuntime } from "../services/deploy/deploy-runtime";
 import { deliverInboundEmail } from "../services/email/deliver-inbound-email";
 import { sendOutboundEmail } from "../services/email/send-outbound-email";
+import { sendBudgetAlert } from "../services/usage/budget-alerts";
 import { startDeployWorkers } from "./deploy";
 import { startFollowRunWorker } from "./follow-run";
 import { startReconcileWorker } from "./reconcile";
@@ -74,6 +75,17 @@ export async function startWorkers({
       handler: (job, { attempt, isFinalAttempt }) => {
         const { emailId } = JOBS.sendEmail.schema.parse(job.data);
         return sendOutboundEmail({ deps, emailId, attempt, isFinalAttempt });
+      },
+    }),
+
+    createWorker({
+      job: JOBS.budgetAlert,
+      connection,
+      prefix,
+      logger,
+      handler: (job, { isFinalAttempt }) => {
+        const { alertId } = JOBS.budgetAlert.schema.parse(job.data);
+        return sendBudgetAlert({ deps, alertId, isFinalAttempt });
       },
     }),
 

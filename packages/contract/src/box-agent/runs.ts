@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { mcpServerSchema } from "../schemas/agent-config";
+import { mcpServerSchema, runMaxBudgetUsdSchema, runMaxTurnsSchema } from "../schemas/agent-config";
 import { boxAgentRoute, boxText } from "./base";
 import { emailIdSchema } from "./email";
 
@@ -58,6 +58,10 @@ export const runAgentSchema = z.object({
   model: z.string().min(1).max(100),
   systemPrompt: z.string().max(50_000),
   mcpServers: z.record(z.string(), mcpServerSchema).default({}),
+  /** The SDK's `maxBudgetUsd`: Claude stops once the run has cost this much; absent: no limit. */
+  maxBudgetUsd: runMaxBudgetUsdSchema.optional(),
+  /** The SDK's `maxTurns`; absent: no limit. */
+  maxTurns: runMaxTurnsSchema.optional(),
 });
 export type RunAgent = z.output<typeof runAgentSchema>;
 

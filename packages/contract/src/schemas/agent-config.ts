@@ -34,8 +34,23 @@ export const agentConfigSchema = z.object({
   systemPrompt: z.string(),
   isDefaultPrompt: z.boolean(),
   mcpServers: z.record(z.string(), mcpServerSchema),
+  /** Claude stops a run of this trigger once it has cost this much (USD, by Claude Code's own count); null: no limit. */
+  maxBudgetUsd: z.number().nullable().default(null),
+  /** Claude stops a run of this trigger after this many turns; null: no limit. */
+  maxTurns: z.number().int().nullable().default(null),
   updatedAt: z.date().nullable(),
 });
+
+/** Per-run limits of a trigger's agent config, as set (null clears) and as dispatched. */
+export const runMaxBudgetUsdSchema = z
+  .number()
+  .min(0.01, "maxBudgetUsd is at least 0.01 US dollars (null: no limit)")
+  .max(10_000, "maxBudgetUsd is at most 10000 US dollars");
+export const runMaxTurnsSchema = z
+  .number()
+  .int("maxTurns is a whole number")
+  .min(1, "maxTurns is at least 1 (null: no limit)")
+  .max(10_000, "maxTurns is at most 10000");
 
 export const updateAgentConfigInput = z.object({
   triggerType: triggerTypeSchema,
@@ -46,4 +61,8 @@ export const updateAgentConfigInput = z.object({
     .optional(),
   systemPrompt: z.string().max(50_000, "systemPrompt must be at most 50000 characters").nullable().optional(),
   mcpServers: mcpServersSchema.optional(),
+  /** null removes the limit. */
+  maxBudgetUsd: runMaxBudgetUsdSchema.nullable().optional(),
+  /** null removes the limit. */
+  maxTurns: runMaxTurnsSchema.nullable().optional(),
 });

@@ -10,3 +10,4 @@ export * from "./network-policy";
 export * from "./run";
 export * from "./secrets";
 export * from "./session";
+export * from "./usage";

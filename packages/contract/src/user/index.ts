@@ -9,6 +9,7 @@ import { filesContract } from "./files";
 import { networkPolicyContract } from "./network-policy";
 import { runContract } from "./run";
 import { deployContract, sessionContract } from "./session";
+import { budgetContract, usageContract } from "./usage";
 
 /** Everything a signed-in user can call, served under /rpc (session cookie). */
 export const userContract = {
@@ -23,6 +24,8 @@ export const userContract = {
   files: filesContract,
   networkPolicy: networkPolicyContract,
   run: runContract,
+  usage: usageContract,
+  budget: budgetContract,
 };
 
 export type UserContract = typeof userContract;

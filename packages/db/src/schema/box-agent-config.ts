@@ -1,4 +1,4 @@
-import { integer, jsonb, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { integer, jsonb, numeric, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { box } from "./box";
 import { timestamps } from "./util/columns";
 
@@ -24,6 +24,9 @@ export const boxAgentConfig = pgTable(
     mcpServers: jsonb("mcp_servers").$type<Record<string, McpServerConfig>>().notNull().default({}),
     /** The longest a run of this trigger may take; null means the platform's default (30 minutes). */
     maxDurationMinutes: integer("max_duration_minutes"),
+    /** Claude's own stop for one run of this trigger (the SDK's maxBudgetUsd, maxTurns); null: none. */
+    maxBudgetUsd: numeric("max_budget_usd", { precision: 10, scale: 2, mode: "number" }),
+    maxTurns: integer("max_turns"),
     ...timestamps(),
   },
   (t) => [uniqueIndex("box_agent_config_box_trigger_idx").on(t.boxId, t.triggerType)],

@@ -1,4 +1,4 @@
-import { index, jsonb, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { index, jsonb, numeric, pgEnum, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { user } from "./auth";
 import { timestamps } from "./util/columns";
 
@@ -39,6 +39,8 @@ export const box = pgTable(
       .notNull()
       .default({ mode: "internet", domains: [] }),
     lastDeployedAt: timestamp("last_deployed_at", { withTimezone: true }),
+    /** The owner's monthly cap for this box alone (USD); null: only the user's cap applies. */
+    monthlyBudgetUsd: numeric("monthly_budget_usd", { precision: 12, scale: 2, mode: "number" }),
     ...timestamps(),
   },
   (t) => [index("box_user_id_created_at_idx").on(t.userId, t.createdAt)],

@@ -9,4 +9,5 @@ export * from "./box-email-settings";
 export * from "./box-env-var";
 export * from "./box-run";
 export * from "./model-request";
+export * from "./usage";
 export * from "./user-credential";

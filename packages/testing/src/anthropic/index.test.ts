@@ -154,6 +154,47 @@ describe("fake Anthropic Messages API", () => {
     });
   });
 
+  it("reports all four usage counts where the real API does: message_start, message_delta, JSON", async () => {
+    const perTurn = { input_tokens: 1234, output_tokens: 567, cache_read_input_tokens: 89 };
+    fake = await startFakeAnthropic({ usage: perTurn });
+    const streamed = await post(fake.url, { model: "m", stream: true, messages: [userTurn("x")] });
+    const events = parseSse(await streamed.text());
+    const start = events.find((e) => e.event === "message_start")?.data.message as { usage: unknown };
+    expect(start.usage).toEqual({
+      input_tokens: 1234,
+      output_tokens: 1,
+      cache_read_input_tokens: 89,
+      cache_creation_input_tokens: 0,
+    });
+    expect(events.find((e) => e.event === "message_delta")?.data.usage).toEqual({ output_tokens: 567 });
+
+    // A reply's own usage wins field by field over the defaults.
+    fake.setResponder(() => ({ text: "json", usage: { output_tokens: 5, cache_creation_input_tokens: 40 } }));
+    const json = await post(fake.url, { model: "m", messages: [userTurn("x")] });
+    expect(((await json.json()) as { usage: unknown }).usage).toEqual({
+      input_tokens: 1234,
+      output_tokens: 5,
+      cache_read_input_tokens: 89,
+      cache_creation_input_tokens: 40,
+    });
+  });
+
+  it("with pingWhilePendingMs, corrects in message_delta the input counts the start could not know", async () => {
+    fake = await startFakeAnthropic({
+      pingWhilePendingMs: 20,
+      usage: { input_tokens: 100 },
+      respond: () => ({ text: "late", usage: { cache_read_input_tokens: 7, output_tokens: 9 } }),
+    });
+    const res = await post(fake.url, { model: "m", stream: true, messages: [userTurn("x")] });
+    const events = parseSse(await res.text());
+    const start = events.find((e) => e.event === "message_start")?.data.message as { usage: unknown };
+    expect(start.usage).toMatchObject({ input_tokens: 100, cache_read_input_tokens: 0 });
+    expect(events.find((e) => e.event === "message_delta")?.data.usage).toEqual({
+      cache_read_input_tokens: 7,
+      output_tokens: 9,
+    });
+  });
+
   it("answers scripted API errors in the Messages API error shape", async () => {
     const server = await start();
     server.setResponder(() => anthropicReply.error(529, "Overloaded"));

@@ -19,9 +19,12 @@ export interface AnthropicToolUse {
   id?: string;
 }
 
+/** Token counts as the Messages API reports them; `input_tokens` excludes the cached parts. */
 export interface AnthropicUsage {
   input_tokens: number;
   output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
 }
 
 /** A model answer: text and/or tool calls, in that order. With tool calls the stop reason is `tool_use`. */
@@ -69,6 +72,11 @@ export interface StartFakeAnthropicOptions {
    * resolves (an error reply then comes as an SSE `error` event). Unset: nothing is sent until then.
    */
   pingWhilePendingMs?: number;
+  /**
+   * The usage every answer reports unless the reply sets its own (field by field), e.g. the same
+   * known counts per turn. Unset fields: input and output are estimated from the text, cache 0.
+   */
+  usage?: Partial<AnthropicUsage>;
 }
 
 export interface FakeAnthropic {
@@ -184,13 +192,31 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
   sendJson(res, status, { type: "error", error: { type, message } });
 }
 
-function sendMessage(res: ServerResponse, body: MessagesRequestBody, answer: AnthropicMessageReply): void {
+/** The usage an answer reports: the reply's own fields, else the fake's defaults, else estimates. */
+function usageOf(
+  body: MessagesRequestBody,
+  blocks: OutputBlock[] | undefined,
+  ...sources: (Partial<AnthropicUsage> | undefined)[]
+): AnthropicUsage {
+  const pick = (field: keyof AnthropicUsage) =>
+    sources.find((source) => source?.[field] !== undefined)?.[field];
+  return {
+    input_tokens: pick("input_tokens") ?? estimateTokens(body.messages),
+    output_tokens: pick("output_tokens") ?? (blocks ? estimateTokens(blocks) : 1),
+    cache_read_input_tokens: pick("cache_read_input_tokens") ?? 0,
+    cache_creation_input_tokens: pick("cache_creation_input_tokens") ?? 0,
+  };
+}
+
+function sendMessage(
+  res: ServerResponse,
+  body: MessagesRequestBody,
+  answer: AnthropicMessageReply,
+  defaultUsage: Partial<AnthropicUsage> | undefined,
+): void {
   const blocks = outputBlocks(answer);
   const stopReason = blocks.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn";
-  const usage: AnthropicUsage = {
-    input_tokens: answer.usage?.input_tokens ?? estimateTokens(body.messages),
-    output_tokens: answer.usage?.output_tokens ?? estimateTokens(blocks),
-  };
+  const usage = usageOf(body, blocks, answer.usage, defaultUsage);
   const id = `msg_${randomUUID().replaceAll("-", "")}`;
   const model = body.model ?? "claude-fake";
 
@@ -208,16 +234,22 @@ function sendMessage(res: ServerResponse, body: MessagesRequestBody, answer: Ant
     return;
   }
 
-  startStream(res, { id, model, inputTokens: usage.input_tokens });
-  streamBlocks(res, blocks, stopReason, usage);
+  startStream(res, { id, model, usage });
+  streamBlocks(res, blocks, stopReason, { output_tokens: usage.output_tokens });
 }
 
 function sseEvent(res: ServerResponse, type: string, data: Record<string, unknown>): void {
   res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
 }
 
-/** The SSE headers, `message_start` and a first `ping`: what the real API sends before any content. */
-function startStream(res: ServerResponse, message: { id: string; model: string; inputTokens: number }): void {
+/**
+ * The SSE headers, `message_start` and a first `ping`: what the real API sends before any content.
+ * `message_start` carries the input and cache counts; output so far is 1, the rest comes in `message_delta`.
+ */
+function startStream(
+  res: ServerResponse,
+  message: { id: string; model: string; usage: AnthropicUsage },
+): void {
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
@@ -234,21 +266,22 @@ function startStream(res: ServerResponse, message: { id: string; model: string; 
       stop_reason: null,
       stop_sequence: null,
       usage: {
-        input_tokens: message.inputTokens,
+        input_tokens: message.usage.input_tokens,
         output_tokens: 1,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: message.usage.cache_creation_input_tokens,
+        cache_read_input_tokens: message.usage.cache_read_input_tokens,
       },
     },
   });
   sseEvent(res, "ping", {});
 }
 
+/** `finalUsage` is `message_delta`'s: the output count, and any input count that changed since the start. */
 function streamBlocks(
   res: ServerResponse,
   blocks: OutputBlock[],
   stopReason: string,
-  usage: AnthropicUsage,
+  finalUsage: Partial<AnthropicUsage>,
 ): void {
   const event = (type: string, data: Record<string, unknown>) => sseEvent(res, type, data);
   blocks.forEach((block, index) => {
@@ -270,7 +303,7 @@ function streamBlocks(
   });
   event("message_delta", {
     delta: { stop_reason: stopReason, stop_sequence: null },
-    usage: { output_tokens: usage.output_tokens },
+    usage: finalUsage,
   });
   event("message_stop", {});
   res.end();
@@ -282,9 +315,12 @@ async function sendPacedMessage(
   body: MessagesRequestBody,
   pingEveryMs: number,
   answer: Promise<AnthropicReply>,
+  defaultUsage: Partial<AnthropicUsage> | undefined,
 ): Promise<AnthropicReply> {
   const id = `msg_${randomUUID().replaceAll("-", "")}`;
-  startStream(res, { id, model: body.model ?? "claude-fake", inputTokens: estimateTokens(body.messages) });
+  // The reply is not known yet: the start reports the defaults, and message_delta corrects what differs.
+  const started = usageOf(body, undefined, defaultUsage);
+  startStream(res, { id, model: body.model ?? "claude-fake", usage: started });
   const timer = setInterval(() => sseEvent(res, "ping", {}), pingEveryMs);
   let reply: AnthropicReply;
   try {
@@ -301,9 +337,13 @@ async function sendPacedMessage(
   const message = typeof reply === "string" ? { text: reply } : reply;
   const blocks = outputBlocks(message);
   const stopReason = blocks.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn";
+  const usage = usageOf(body, blocks, message.usage, defaultUsage);
+  const changed = (
+    ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"] as const
+  ).filter((field) => usage[field] !== started[field]);
   streamBlocks(res, blocks, stopReason, {
-    input_tokens: message.usage?.input_tokens ?? estimateTokens(body.messages),
-    output_tokens: message.usage?.output_tokens ?? estimateTokens(blocks),
+    ...Object.fromEntries(changed.map((field) => [field, usage[field]])),
+    output_tokens: usage.output_tokens,
   });
   return reply;
 }
@@ -374,7 +414,7 @@ export async function startFakeAnthropic(options: StartFakeAnthropicOptions = {}
         .catch((error: unknown) =>
           anthropicReply.error(500, `fake anthropic responder threw: ${String(error)}`),
         );
-      recorded.reply = await sendPacedMessage(res, body, options.pingWhilePendingMs, pending);
+      recorded.reply = await sendPacedMessage(res, body, options.pingWhilePendingMs, pending, options.usage);
       return;
     }
 
@@ -391,7 +431,7 @@ export async function startFakeAnthropic(options: StartFakeAnthropicOptions = {}
       sendError(res, status, type ?? errorTypeFor(status), message);
       return;
     }
-    sendMessage(res, body, typeof answer === "string" ? { text: answer } : answer);
+    sendMessage(res, body, typeof answer === "string" ? { text: answer } : answer, options.usage);
   }
 
   await new Promise<void>((resolve, reject) => {

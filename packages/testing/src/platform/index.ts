@@ -6,6 +6,12 @@ export { freePort, type LoopbackServer, listenOnLoopback, waitFor, waitForHttp }
 export { type Platform, type StartPlatformOptions, startPlatform } from "./platform";
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
+export {
+  type ResendProcess,
+  startResendProcess,
+  type WebhookLoadReport,
+  type WebhookOutcome,
+} from "./resend-process";
 export { openScratchDatabase, seedUserWithBox } from "./seed";
 export { type ServerProcess, spawnServerProcess, workerEnvFor } from "./server-process";
 export { type RunningSprites, startSpritesLocalProcess } from "./sprites-process";

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { BudgetBanner } from "@/components/budget-banner";
 import { ServerUnavailable } from "@/components/server-unavailable";
 import { SiteHeader } from "@/components/site-header";
 import { errorMessage } from "@/lib/api-error";
@@ -22,7 +23,10 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   return (
     <>
       <SiteHeader email={session?.user.email ?? null} />
-      <main className="container">{children}</main>
+      <main className="container">
+        {session ? <BudgetBanner /> : null}
+        {children}
+      </main>
     </>
   );
 }

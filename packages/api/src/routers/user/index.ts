@@ -1,6 +1,7 @@
 import { userApi } from "../../procedures";
 import { agentConfigRouter } from "./agent-config";
 import { boxRouter } from "./box";
+import { budgetRouter } from "./budget";
 import { credentialRouter } from "./credential";
 import { cronjobRouter } from "./cronjob";
 import { emailRouter } from "./email";
@@ -9,6 +10,7 @@ import { filesRouter } from "./files";
 import { networkPolicyRouter } from "./network-policy";
 import { runRouter } from "./run";
 import { deployRouter, sessionRouter } from "./session";
+import { usageRouter } from "./usage";
 
 /** Everything a signed-in user can call, served under /rpc: `userContract`, implemented. */
 export const userRouter = userApi.router({
@@ -23,6 +25,8 @@ export const userRouter = userApi.router({
   files: filesRouter,
   networkPolicy: networkPolicyRouter,
   run: runRouter,
+  budget: budgetRouter,
+  usage: usageRouter,
 });
 
 export type UserRouter = typeof userRouter;

@@ -30,6 +30,10 @@ export interface AgentConfigDto {
   systemPrompt: string;
   isDefaultPrompt: boolean;
   mcpServers: Record<string, McpServerConfig>;
+  /** Claude's own stop for one run of this trigger (the SDK's maxBudgetUsd, USD); null: none. */
+  maxBudgetUsd: number | null;
+  /** The SDK's maxTurns for one run of this trigger; null: none. */
+  maxTurns: number | null;
   updatedAt: Date | null;
 }
 
@@ -42,6 +46,8 @@ function toDto(deps: ApiDeps, triggerType: TriggerType, row: Row | undefined): A
     systemPrompt: row?.systemPrompt ?? DEFAULT_SYSTEM_PROMPTS[triggerType],
     isDefaultPrompt: row?.systemPrompt == null,
     mcpServers: row?.mcpServers ?? {},
+    maxBudgetUsd: row?.maxBudgetUsd ?? null,
+    maxTurns: row?.maxTurns ?? null,
     updatedAt: row?.updatedAt ?? null,
   };
 }
@@ -86,6 +92,9 @@ export interface AgentConfigPatch {
   /** null resets to the platform default. */
   systemPrompt?: string | null;
   mcpServers?: Record<string, McpServerConfig>;
+  /** null removes the limit; absent keeps it. */
+  maxBudgetUsd?: number | null;
+  maxTurns?: number | null;
 }
 
 export async function updateAgentConfig({
@@ -107,6 +116,8 @@ export async function updateAgentConfig({
           : current.systemPrompt
         : patch.systemPrompt,
     mcpServers: patch.mcpServers ?? current.mcpServers,
+    maxBudgetUsd: patch.maxBudgetUsd === undefined ? current.maxBudgetUsd : patch.maxBudgetUsd,
+    maxTurns: patch.maxTurns === undefined ? current.maxTurns : patch.maxTurns,
   };
   const [row] = await deps.db
     .insert(boxAgentConfig)

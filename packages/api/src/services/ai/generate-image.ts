@@ -6,7 +6,7 @@ import {
   callProviders,
   logFallback,
   type MediaResult,
-  recordAiUsage,
+  recordMediaCall,
   storeMedia,
 } from "./media-call";
 
@@ -21,18 +21,27 @@ export async function generateImage({
   deps,
   target,
   request,
+  claimedRunId = null,
 }: {
   deps: ApiDeps;
   target: BoxRow;
+  /** The `x-vps-run-id` the box sent: the run the call is billed to, if it is the box's own. */
+  claimedRunId?: string | null;
   request: GenerateImageRequest;
 }): Promise<MediaResult> {
   await assertWithinAiBudget(deps, target);
   const generated = await callProviders(() => deps.ai.media.generateImage(request));
-  const usageId = await recordAiUsage(deps, target, "image", generated.usage);
+  const recorded = await recordMediaCall({
+    deps,
+    target,
+    capability: "image",
+    served: generated,
+    claimedRunId,
+  });
   const result: MediaResult = {
     provider: generated.usage.provider,
-    files: await storeMedia(deps, target, usageId, generated.images),
-    costUsd: generated.usage.costUsd,
+    files: await storeMedia(deps, target, recorded.usageId, generated.images),
+    costUsd: recorded.costUsd,
     fallbackFrom: generated.fallbackFrom,
   };
   logFallback(deps, target, "image", result);

@@ -4,6 +4,9 @@ import { newId } from "@vps-claude/shared";
 import { and, count, eq, gt } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { ServiceError } from "../../errors";
+import { alertAfterSpend } from "../usage/budget-alerts";
+import { mediaModelName, priceOf } from "../usage/prices";
+import { recordLedgerEntries } from "../usage/record-ledger";
 
 export type BoxRow = typeof box.$inferSelect;
 
@@ -47,25 +50,83 @@ export async function callProviders<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One ai_usage row per successful call, billed to the box's owner; its id also names the stored files. */
-export async function recordAiUsage(
-  deps: ApiDeps,
-  target: BoxRow,
-  capability: AiCapability,
-  usage: Usage,
-): Promise<string> {
-  const id = newId("aiUsage");
-  await deps.db.insert(aiUsage).values({
-    id,
-    userId: target.userId,
-    boxId: target.id,
-    provider: usage.provider,
-    capability,
-    units: usage.units,
-    unit: usage.unit,
-    costUsd: usage.costUsd,
+/** What `x-vps-run-id` may look like; anything else is not a run id and is dropped. */
+const RUN_ID = /^[\w.:-]{1,100}$/;
+
+/** The run a media call claims to belong to (box-agent's MCP tools send it); the ledger checks it is the box's. */
+export function claimedRunIdOf(header: string | null | undefined): string | null {
+  const value = header?.trim();
+  return value && RUN_ID.test(value) ? value : null;
+}
+
+export interface RecordedMediaCall {
+  /** The ai_usage row's id; it also names the stored files. */
+  usageId: string;
+  /** By the price table; the provider client's own estimate only when the table has no price for it. */
+  costUsd: number;
+}
+
+/**
+ * One ai_usage row per successful call, billed to the box's owner, and its ledger entry and
+ * usage_daily sums, in one transaction. The cost is the price table's (`services/usage/prices.ts`).
+ */
+export async function recordMediaCall({
+  deps,
+  target,
+  capability,
+  served,
+  claimedRunId,
+}: {
+  deps: ApiDeps;
+  target: BoxRow;
+  capability: AiCapability;
+  /** What the provider client said it consumed, and the model that served it. */
+  served: { usage: Usage; model: string };
+  claimedRunId: string | null;
+}): Promise<RecordedMediaCall> {
+  const { usage } = served;
+  const model = mediaModelName(served.model);
+  const price = priceOf(
+    { kind: "media", provider: usage.provider, model, capability, units: usage.units, unit: usage.unit },
+    deps.logger,
+  );
+  const usageId = newId("aiUsage");
+  // ai_usage.cost_usd cannot be null; the ledger keeps the unknown price as null.
+  const costUsd = price.costUsd ?? usage.costUsd;
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(aiUsage)
+      .values({
+        id: usageId,
+        userId: target.userId,
+        boxId: target.id,
+        provider: usage.provider,
+        capability,
+        units: usage.units,
+        unit: usage.unit,
+        costUsd,
+      })
+      .returning({ createdAt: aiUsage.createdAt });
+    await recordLedgerEntries(tx, [
+      {
+        userId: target.userId,
+        boxId: target.id,
+        boxName: target.name,
+        claimedRunId,
+        kind: "media",
+        provider: usage.provider,
+        model,
+        capability,
+        units: usage.units,
+        unit: usage.unit,
+        ...price,
+        sourceId: usageId,
+        createdAt: row?.createdAt ?? new Date(),
+      },
+    ]);
   });
-  return id;
+  alertAfterSpend(deps, [{ userId: target.userId, boxId: target.id }]);
+  return { usageId, costUsd };
 }
 
 /** Keeps generated media under `media/<boxId>/<usageId>[-n].<ext>` and returns them for the box. */

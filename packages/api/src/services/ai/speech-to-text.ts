@@ -7,7 +7,7 @@ import {
   callProviders,
   logFallback,
   type MediaResult,
-  recordAiUsage,
+  recordMediaCall,
 } from "./media-call";
 
 export const MAX_AUDIO_BYTES = 10 * 1024 * 1024;
@@ -17,9 +17,12 @@ export async function speechToText({
   deps,
   target,
   request,
+  claimedRunId = null,
 }: {
   deps: ApiDeps;
   target: BoxRow;
+  /** The `x-vps-run-id` the box sent: the run the call is billed to, if it is the box's own. */
+  claimedRunId?: string | null;
   request: { audioBase64: string; mimeType: string; language?: string };
 }): Promise<MediaResult> {
   const audio = Buffer.from(request.audioBase64, "base64");
@@ -40,12 +43,18 @@ export async function speechToText({
       language: request.language,
     }),
   );
-  await recordAiUsage(deps, target, "speech_to_text", transcribed.usage);
+  const recorded = await recordMediaCall({
+    deps,
+    target,
+    capability: "speech_to_text",
+    served: transcribed,
+    claimedRunId,
+  });
   const result: MediaResult = {
     provider: transcribed.usage.provider,
     files: [],
     text: transcribed.text,
-    costUsd: transcribed.usage.costUsd,
+    costUsd: recorded.costUsd,
     fallbackFrom: transcribed.fallbackFrom,
   };
   logFallback(deps, target, "speech_to_text", result);

@@ -5,7 +5,7 @@ import {
   callProviders,
   logFallback,
   type MediaResult,
-  recordAiUsage,
+  recordMediaCall,
   storeMedia,
 } from "./media-call";
 
@@ -14,18 +14,27 @@ export async function textToSpeech({
   deps,
   target,
   request,
+  claimedRunId = null,
 }: {
   deps: ApiDeps;
   target: BoxRow;
+  /** The `x-vps-run-id` the box sent: the run the call is billed to, if it is the box's own. */
+  claimedRunId?: string | null;
   request: { text: string; voice?: string };
 }): Promise<MediaResult> {
   await assertWithinAiBudget(deps, target);
   const spoken = await callProviders(() => deps.ai.media.textToSpeech(request));
-  const usageId = await recordAiUsage(deps, target, "text_to_speech", spoken.usage);
+  const recorded = await recordMediaCall({
+    deps,
+    target,
+    capability: "text_to_speech",
+    served: spoken,
+    claimedRunId,
+  });
   const result: MediaResult = {
     provider: spoken.usage.provider,
-    files: await storeMedia(deps, target, usageId, [spoken.audio]),
-    costUsd: spoken.usage.costUsd,
+    files: await storeMedia(deps, target, recorded.usageId, [spoken.audio]),
+    costUsd: recorded.costUsd,
     fallbackFrom: spoken.fallbackFrom,
   };
   logFallback(deps, target, "text_to_speech", result);

@@ -1,6 +1,7 @@
 import { CRONJOB_NEXT_RUNS } from "@vps-claude/contract";
 import type { boxCronjob, boxCronjobExecution } from "@vps-claude/db";
 import { nextCronFireTimes } from "@vps-claude/shared";
+import type { RunCost } from "../run/run-cost";
 
 export type CronjobRow = typeof boxCronjob.$inferSelect;
 
@@ -33,4 +34,12 @@ export function nextRunsOf(cronjob: CronjobRow, from = new Date()): Date[] {
 export function toCronjobDto(cronjob: CronjobRow, now = new Date()): CronjobDto {
   const { sessionMode, ...rest } = cronjob;
   return { ...rest, session: sessionMode, nextRuns: nextRunsOf(cronjob, now) };
+}
+
+/** An execution as the API shows it: its cost is its run's by the ledger when the ledger has entries of the run. */
+export function toCronjobExecutionDto(
+  execution: CronjobExecutionDto,
+  runCost: RunCost | undefined,
+): CronjobExecutionDto {
+  return runCost ? { ...execution, costUsd: runCost.costUsd } : execution;
 }

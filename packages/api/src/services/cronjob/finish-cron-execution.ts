@@ -22,6 +22,8 @@ function failureReason(run: RunRow): string {
 /**
  * Ends the cron execution a run belongs to, in the transaction that ended the run: `completed` or
  * `failed` (cancelled and interrupted runs too, with the reason), with duration, cost and session.
+ * The cost kept is the run's own report; the execution's DTO shows the ledger's sum for the run
+ * instead once it has entries (see `ledgerCostOfRuns`).
  * An execution that has already ended (the reconciler, a tick that failed after starting its run)
  * keeps its outcome, so calling this twice changes nothing.
  */

@@ -5,7 +5,14 @@ import type { ApiDeps } from "../../deps";
 import { isUniqueViolation, notFound, ServiceError } from "../../errors";
 import { lockOwnerLimit } from "../limits/owner-lock";
 import { enqueueOrFail } from "../queue/enqueue-or-fail";
-import { type CronjobDto, type CronjobExecutionDto, type CronjobRow, toCronjobDto } from "./cronjob-dto";
+import { ledgerCostOfRuns } from "../run/run-cost";
+import {
+  type CronjobDto,
+  type CronjobExecutionDto,
+  type CronjobRow,
+  toCronjobDto,
+  toCronjobExecutionDto,
+} from "./cronjob-dto";
 import { removeCronjobSchedule, syncCronjobSchedule } from "./sync-cronjob-schedule";
 
 export const MAX_CRONJOBS_PER_BOX = 50;
@@ -200,12 +207,17 @@ export async function listCronjobExecutions({
   limit: number;
 }): Promise<CronjobExecutionDto[]> {
   await getCronjob(deps, boxId, cronjobId);
-  return deps.db
+  const executions = await deps.db
     .select()
     .from(boxCronjobExecution)
     .where(eq(boxCronjobExecution.cronjobId, cronjobId))
     .orderBy(desc(boxCronjobExecution.createdAt), desc(boxCronjobExecution.id))
     .limit(limit);
+  const runIds = executions.flatMap((execution) => (execution.runId ? [execution.runId] : []));
+  const costs = await ledgerCostOfRuns({ db: deps.db, boxId, runIds });
+  return executions.map((execution) =>
+    toCronjobExecutionDto(execution, execution.runId ? costs.get(execution.runId) : undefined),
+  );
 }
 
 /** Queues one run of the cronjob outside its schedule; it is recorded like any tick. */

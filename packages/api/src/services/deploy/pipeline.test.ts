@@ -25,6 +25,7 @@ const aBox = (skills: string[]): CurrentBox => ({
   accessPassword: null,
   networkPolicy: { mode: "internet", domains: [] },
   lastDeployedAt: null,
+  monthlyBudgetUsd: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
 });

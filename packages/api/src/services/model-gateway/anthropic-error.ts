@@ -1,6 +1,7 @@
 /** The Anthropic API's error types the gateway answers with when it refuses a request itself. */
 export type AnthropicErrorType =
   | "authentication_error"
+  | "billing_error"
   | "invalid_request_error"
   | "not_found_error"
   | "permission_error"

@@ -7,8 +7,10 @@ import {
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "@vps-claude/logger";
+import { newId } from "@vps-claude/shared";
 import type { ApiDeps, ModelGatewayConfig } from "../../deps";
 import { authenticateBox } from "../box/authenticate-box";
+import { alertAfterSpend } from "../usage/budget-alerts";
 import { admitModelRequest } from "./admit-model-request";
 import { anthropicErrorResponse, type GatewayRefusal } from "./anthropic-error";
 import { emptyUsage, UsageMeter } from "./model-usage";
@@ -217,8 +219,9 @@ function describeError(error: unknown): string {
  * The model gateway behind `/box/llm/*`: a box calls it with its own token as the API key; the
  * gateway swaps in the real key (the owner's credential, else the platform's), forwards to the
  * Anthropic API and streams the answer back chunk by chunk as it arrives, reading token usage on
- * the way without holding anything back. Each forwarded request becomes one `model_request` row,
- * written when the response ends, is cut, or the box hangs up.
+ * the way without holding anything back. Each forwarded request becomes one `model_request` row
+ * (and, once the API answered it, a priced ledger entry), written when the response ends, is cut,
+ * or the box hangs up.
  *
  * Upstream calls use node:http directly: redirects are never followed, and nothing times out on
  * our side (a model turn can run for many minutes; the box's client decides when to give up).
@@ -226,9 +229,12 @@ function describeError(error: unknown): string {
 export function createModelGateway({
   deps,
   config,
+  ledger = true,
 }: {
   deps: ApiDeps;
   config: ModelGatewayConfig;
+  /** Off only for the bench's baseline: requests are recorded without their ledger entries. */
+  ledger?: boolean;
 }): ModelGateway {
   const upstreamBase = new URL(config.upstreamUrl);
   const basePath = upstreamBase.pathname.replace(/\/+$/, "");
@@ -238,6 +244,8 @@ export function createModelGateway({
   const recorder = createModelRequestRecorder({
     deps,
     logger: deps.logger.child({ component: "model-gateway" }),
+    ledger,
+    onWritten: (records) => alertAfterSpend(deps, records),
   });
   type Access = { box: NonNullable<Awaited<ReturnType<typeof authenticateBox>>>; key: ModelKey | null };
   const accessCache = new Map<string, { access: Access; expiresAt: number }>();
@@ -330,6 +338,7 @@ export function createModelGateway({
 
     const runIdHeader = request.headers.get("x-vps-run-id")?.trim();
     const record: ModelRequestRecord = {
+      id: newId("modelRequest"),
       userId: box.userId,
       boxId: box.id,
       boxName: box.name,
@@ -343,6 +352,7 @@ export function createModelGateway({
       usage: emptyUsage(),
       durationMs: 0,
       errorMessage: null,
+      endedAt: new Date(),
     };
     let recorded = false;
     const finish = (meter: UsageMeter | undefined, error: string | undefined) => {
@@ -354,6 +364,7 @@ export function createModelGateway({
         record.usage = meter.finish();
       }
       record.durationMs = performance.now() - startedAt;
+      record.endedAt = new Date();
       record.errorMessage = error ?? meter?.errorMessage ?? null;
       recorder.record(record);
     };

@@ -13,6 +13,14 @@ export const emptyUsage = (): ModelUsage => ({
   cacheWriteTokens: 0,
 });
 
+/** Whether the API reported any token at all (a count_tokens or models call reports none). */
+export const hasTokens = ({
+  inputTokens,
+  outputTokens,
+  cacheReadTokens,
+  cacheWriteTokens,
+}: ModelUsage): boolean => inputTokens + outputTokens + cacheReadTokens + cacheWriteTokens > 0;
+
 const count = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
 

@@ -65,7 +65,9 @@ function endOf(run: RunRow): RunEnd {
  * exactly once; a second call changes nothing and answers `ended: false` with the run as it is.
  * After the commit the run's `done` is published to live subscribers.
  *
- * Tokens and cost come from the box's `done` for now (the model gateway's records will replace them).
+ * Tokens and cost stored here are what the box's `done` reported: the fallback. What the owner sees
+ * is the ledger's sum for the run wherever it has entries (`ledgerCostOfRuns`, on read), because the
+ * gateway's last entries of a run may be written a few milliseconds after the run ends.
  * Without a duration from the box, a started run's is measured from its start to now.
  */
 export async function completeRun({

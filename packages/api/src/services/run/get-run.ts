@@ -2,6 +2,7 @@ import { boxRun, boxRunEvent } from "@vps-claude/db";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { notFound } from "../../errors";
+import { ledgerCostOfRuns } from "./run-cost";
 import { toRunDto, toRunEvent } from "./run-dto";
 import type { RunRow, Tx } from "./run-origin";
 
@@ -50,8 +51,12 @@ export async function listRunEvents({
   return rows.map(toRunEvent);
 }
 
-/** A run and its transcript so far. */
+/** A run, with its cost from the ledger, and its transcript so far. */
 export async function getRun({ deps, boxId, runId }: { deps: ApiDeps; boxId: string; runId: string }) {
   const row = await getBoxRunRow({ db: deps.db, boxId, runId });
-  return { ...toRunDto(row), events: await listRunEvents({ db: deps.db, runId }) };
+  const [costs, events] = await Promise.all([
+    ledgerCostOfRuns({ db: deps.db, boxId, runIds: [runId] }),
+    listRunEvents({ db: deps.db, runId }),
+  ]);
+  return { ...toRunDto(row, costs.get(runId)), events };
 }

@@ -3,6 +3,7 @@ import { boxRun } from "@vps-claude/db";
 import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { ServiceError } from "../../errors";
+import { ledgerCostOfRuns } from "./run-cost";
 import { toRunDto } from "./run-dto";
 
 export interface ListRunsFilter {
@@ -48,8 +49,8 @@ export function decodeRunCursor(value: string): RunCursor {
 }
 
 /**
- * The box's runs, newest first, one page at a time. The cursor is a keyset position (creation time,
- * id), so a page never repeats or skips a run however many start meanwhile.
+ * The box's runs, newest first, one page at a time, each with its cost from the ledger. The cursor is
+ * a keyset position (creation time, id), so a page never repeats or skips a run however many start meanwhile.
  */
 export async function listRuns({
   deps,
@@ -79,8 +80,9 @@ export async function listRuns({
     .limit(filter.limit + 1);
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
+  const costs = await ledgerCostOfRuns({ db: deps.db, boxId, runIds: page.map(({ run }) => run.id) });
   return {
-    runs: page.map(({ run }) => toRunDto(run)),
+    runs: page.map(({ run }) => toRunDto(run, costs.get(run.id))),
     nextCursor:
       rows.length > filter.limit && last
         ? encodeRunCursor({ at: last.exactCreatedAt, id: last.run.id })

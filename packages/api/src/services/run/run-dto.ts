@@ -1,14 +1,17 @@
 import type { Run, RunEvent } from "@vps-claude/contract";
 import type { boxRunEvent } from "@vps-claude/db";
+import { type RunCost, withLedgerCost } from "./run-cost";
 import type { RunRow } from "./run-origin";
 
 type RunEventRow = typeof boxRunEvent.$inferSelect;
 
 /**
  * A run as the owner sees it. Everything but `dispatch` and `userId`: the dispatch may carry MCP
- * server headers with tokens, and is the platform's business only.
+ * server headers with tokens, and is the platform's business only. Cost and tokens are the ledger's
+ * (`ledgerCostOfRuns`) when it has entries of the run, else what box-agent reported.
  */
-export function toRunDto(row: RunRow): Run {
+export function toRunDto(stored: RunRow, ledgerCost?: RunCost): Run {
+  const row = withLedgerCost(stored, ledgerCost);
   return {
     id: row.id,
     boxId: row.boxId,

@@ -86,6 +86,8 @@ async function resolveDispatch(runId: string, input: StartRunInput): Promise<Run
       model: input.model ?? config.model,
       systemPrompt: config.systemPrompt,
       mcpServers: config.mcpServers,
+      ...(config.maxBudgetUsd === null ? {} : { maxBudgetUsd: config.maxBudgetUsd }),
+      ...(config.maxTurns === null ? {} : { maxTurns: config.maxTurns }),
     },
     limits: { maxDurationMs: runLimitMs(input.maxDurationMs, limits?.maxDurationMinutes) },
   });

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { CredentialsPanel } from "@/components/credentials-panel";
 import { requireSession } from "@/lib/server-api";
 
@@ -11,7 +12,10 @@ export default async function SettingsPage() {
       <div className="page-heading">
         <div>
           <h1>Settings</h1>
-          <p className="muted">Credentials shared by all of your boxes.</p>
+          <p className="muted">
+            Credentials shared by all of your boxes. Spend and monthly caps are under{" "}
+            <Link href="/settings/usage">Usage</Link>.
+          </p>
         </div>
       </div>
       <CredentialsPanel />

@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { waitForHttp } from "@vps-claude/testing/platform";
+import { type Browser, chromium } from "playwright-core";
+
+/**
+ * What a browser test of the dashboard needs around the page: Debian's chromium through
+ * playwright-core, a production build of the dashboard (`next build` once, while sources are
+ * unchanged), and `next start` in front of an API server. The same steps as
+ * `dashboard.browser.test.ts`, shared so further page tests need not copy them.
+ */
+
+export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+
+export interface Service {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+export function startService(
+  name: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Service {
+  // detached: the child leads its own process group, so next-server grandchildren die with it.
+  const child = spawn(process.execPath, args, {
+    ...options,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const service: Service = { name, child, output: [] };
+  const keep = (chunk: Buffer) => {
+    service.output.push(chunk.toString());
+    if (service.output.length > 200) {
+      service.output.shift();
+    }
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  return service;
+}
+
+export function outputOf(service: Service): string {
+  return `--- ${service.name} output (tail) ---\n${service.output.join("").slice(-4000)}`;
+}
+
+export async function stopService(service: Service): Promise<void> {
+  const { child } = service;
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  signalGroup("SIGTERM");
+  const timer = setTimeout(() => signalGroup("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+  // Grandchildren may outlive the leader; make sure none of the group is left.
+  signalGroup("SIGKILL");
+}
+
+export async function waitForService(url: string, service: Service, timeoutMs: number): Promise<void> {
+  const alive = () =>
+    service.child.exitCode === null ? undefined : `exited with code ${service.child.exitCode}`;
+  try {
+    await waitForHttp(url, { timeoutMs, alive });
+  } catch (error) {
+    throw new Error(
+      `${service.name}: ${error instanceof Error ? error.message : String(error)}\n${outputOf(service)}`,
+    );
+  }
+}
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      newest = Math.max(newest, newestSourceMtime(full));
+    } else if (!/\.test\.tsx?$/.test(entry.name)) {
+      newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function buildIsFresh(): boolean {
+  const buildId = path.join(webDir, ".next/BUILD_ID");
+  if (!existsSync(buildId)) {
+    return false;
+  }
+  const newestSource = Math.max(
+    newestSourceMtime(path.join(webDir, "src")),
+    ...["next.config.ts", "package.json", "tsconfig.json"].map(
+      (file) => statSync(path.join(webDir, file)).mtimeMs,
+    ),
+  );
+  return statSync(buildId).mtimeMs > newestSource;
+}
+
+/**
+ * Builds the dashboard unless `.next/BUILD_ID` is newer than every source file. Another build of the
+ * same directory (the runner, a second test run) holds Next's build lock; then wait for it and look again.
+ */
+export async function ensureDashboardBuilt(): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (!buildIsFresh()) {
+    const build = startService("next build", [nextBin, "build"], {
+      cwd: webDir,
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    const code = await new Promise<number | null>((resolve) => build.child.once("exit", resolve));
+    if (code === 0) {
+      return;
+    }
+    const lockedByAnotherBuild = /process is already running/.test(build.output.join(""));
+    if (!lockedByAnotherBuild || Date.now() > deadline) {
+      throw new Error(`next build failed with code ${code}\n${outputOf(build)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+/** `next start` of the built dashboard on 127.0.0.1:`port`, calling the API at `serverUrl`. */
+export async function startDashboard(port: number, serverUrl: string): Promise<Service> {
+  const web = startService("next start", [nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: webDir,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", SERVER_URL: serverUrl },
+  });
+  await waitForService(`http://127.0.0.1:${port}/sign-in`, web, 60_000);
+  return web;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's browser with 'apt-get install -y chromium'`);
+  }
+  // Playwright gives the browser a fresh, temporary user-data-dir and removes it on close.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
