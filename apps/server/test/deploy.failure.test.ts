@@ -109,6 +109,7 @@ describe("deploy failures", () => {
     expect(view.body.errorMessage).toBe(failed?.errorMessage);
   });
 
+  // It starts processes (a worker, a Claude CLI) whose start-up alone takes seconds on a busy 2-core machine.
   it("finishes a deploy whose worker was killed mid-way, with one sprite", async () => {
     // The API runs in-process; the workers run in a separate server process we can kill.
     const { server, client } = await setup({ workers: false, sprites: true });
@@ -154,7 +155,7 @@ describe("deploy failures", () => {
     expect(done?.status, String(done?.errorMessage)).toBe("running");
     const sprites = await server.deps.sprites.listSprites(server.config.SPRITE_NAME_PREFIX);
     expect(sprites.map((sprite) => sprite.name)).toEqual([done?.spriteName]);
-  });
+  }, 120_000);
 
   it("deleting a box during its deploy leaves no box and no sprite", async () => {
     const { server, client } = await setup({ workers: true, sprites: true });

@@ -150,6 +150,7 @@ describe("the model key never enters the box", () => {
     expect(env.stdout).not.toMatch(/ANTHROPIC/);
   });
 
+  // It starts processes (a worker, a Claude CLI) whose start-up alone takes seconds on a busy 2-core machine.
   it("finds neither key in files, env or /proc, read through the SDK's exec and by Claude's own Bash", async () => {
     const fromExec = await server.deps.sprites.exec(spriteName, scanScript(secretsToFind()), {
       timeoutMs: 30_000,
@@ -165,7 +166,7 @@ describe("the model key never enters the box", () => {
     expect(fromClaude.result).toContain("SCAN-DONE");
     expect(fromClaude.result).not.toMatch(/FOUND (platform|owner|upstream) /);
     expect(fromClaude.result).toMatch(/FOUND token \/proc\/\d+\/environ/);
-  });
+  }, 120_000);
 
   it("falls back to the platform's key once the owner removes theirs, without a redeploy", async () => {
     expect((await owner.delete("/rpc/credentials/ANTHROPIC_API_KEY")).status).toBe(200);
