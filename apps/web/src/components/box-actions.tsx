@@ -1,82 +1,55 @@
 "use client";
 
-import { useRouter } from "next/navigation";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { boxesApi, isUnauthorized } from "@/lib/api-client";
+import { Button } from "@/components/ui/button";
 import { errorMessage } from "@/lib/api-error";
 import type { Box } from "@/lib/box";
+import { orpc } from "@/lib/orpc";
 import { ConfirmDialog } from "./confirm-dialog";
 
-interface BoxActionsProps {
-  box: Box;
-  /** Called with the box as the API returned it after a redeploy or delete. */
-  onChange: (box: Box) => void;
-}
-
-export function BoxActions({ box, onChange }: BoxActionsProps) {
-  const router = useRouter();
-  const [redeploying, setRedeploying] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
+/** Redeploy and delete, for a box card or a box page; both refresh every view of the box. */
+export function BoxActions({ box, onChange }: { box: Box; onChange?: (box: Box) => void }) {
+  const queryClient = useQueryClient();
   const [confirmOpen, setConfirmOpen] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const changed = async (updated: Box) => {
+    onChange?.(updated);
+    await queryClient.invalidateQueries({ queryKey: orpc.box.key() });
+  };
+
+  const redeploy = useMutation(orpc.box.redeploy.mutationOptions({ onSuccess: changed }));
+  const remove = useMutation(
+    orpc.box.delete.mutationOptions({
+      onSuccess: async (updated) => {
+        setConfirmOpen(false);
+        await changed(updated);
+      },
+    }),
+  );
 
   // A teardown that gave up leaves the box `deleting` with the reason; deleting again starts it over.
   const teardownFailed = box.status === "deleting" && box.errorMessage !== null;
   const deletingAlready = box.status === "deleting" && !teardownFailed;
 
-  async function redeploy() {
-    setRedeploying(true);
-    setActionError(null);
-    try {
-      onChange(await boxesApi.redeploy(box.id));
-    } catch (error) {
-      if (isUnauthorized(error)) {
-        router.replace("/sign-in");
-        return;
-      }
-      setActionError(`Redeploy failed: ${errorMessage(error)}`);
-    } finally {
-      setRedeploying(false);
-    }
-  }
-
-  async function confirmDelete() {
-    setDeleting(true);
-    setDeleteError(null);
-    try {
-      const updated = await boxesApi.remove(box.id);
-      setConfirmOpen(false);
-      onChange(updated);
-    } catch (error) {
-      if (isUnauthorized(error)) {
-        router.replace("/sign-in");
-        return;
-      }
-      setDeleteError(errorMessage(error));
-    } finally {
-      setDeleting(false);
-    }
-  }
-
   return (
-    <div className="box-actions">
-      <div className="button-row">
-        <button
-          type="button"
-          className="button"
-          onClick={redeploy}
-          disabled={redeploying || box.status === "deleting"}
+    <div className="flex flex-col items-start gap-2 sm:items-end">
+      <div className="flex gap-2">
+        <Button
+          variant="outline"
+          size="sm"
+          onClick={() => redeploy.mutate({ id: box.id })}
+          disabled={redeploy.isPending || box.status === "deleting"}
           data-testid="box-redeploy"
           aria-label={`Redeploy ${box.name}`}
         >
-          {redeploying ? "Redeploying…" : "Redeploy"}
-        </button>
-        <button
-          type="button"
-          className="button button-danger-outline"
+          {redeploy.isPending ? "Redeploying…" : "Redeploy"}
+        </Button>
+        <Button
+          variant="outline"
+          size="sm"
+          className="border-destructive/40 text-destructive hover:bg-destructive/10 hover:text-destructive"
           onClick={() => {
-            setDeleteError(null);
+            remove.reset();
             setConfirmOpen(true);
           }}
           disabled={deletingAlready}
@@ -84,20 +57,20 @@ export function BoxActions({ box, onChange }: BoxActionsProps) {
           aria-label={`Delete ${box.name}`}
         >
           {teardownFailed ? "Delete again" : "Delete"}
-        </button>
+        </Button>
       </div>
-      {actionError ? (
-        <p className="form-error" role="alert">
-          {actionError}
+      {redeploy.error ? (
+        <p className="text-sm text-destructive" role="alert">
+          Redeploy failed: {errorMessage(redeploy.error)}
         </p>
       ) : null}
       <ConfirmDialog
         open={confirmOpen}
         title={`Delete “${box.name}”?`}
         confirmLabel="Delete box"
-        busy={deleting}
-        error={deleteError}
-        onConfirm={confirmDelete}
+        busy={remove.isPending}
+        error={remove.error ? errorMessage(remove.error) : null}
+        onConfirm={() => remove.mutate({ id: box.id })}
         onCancel={() => setConfirmOpen(false)}
       >
         <p>

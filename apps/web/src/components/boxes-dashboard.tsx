@@ -1,163 +1,109 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { boxesApi, isUnauthorized } from "@/lib/api-client";
-import { errorMessage } from "@/lib/api-error";
+import { useRef } from "react";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { type Box, isTransitional } from "@/lib/box";
+import { boxesQuery } from "@/lib/boxes-query";
 import { BoxActions } from "./box-actions";
 import { CreateBoxForm } from "./create-box-form";
+import { ErrorState } from "./panel-states";
 import { RelativeTime } from "./relative-time";
 import { StatusBadge } from "./status-badge";
-import { usePolling } from "./use-polling";
 
-const POLL_INTERVAL_MS = 3000;
-
-function newestFirst(boxes: Box[]): Box[] {
-  return [...boxes].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+function BoxCard({ box }: { box: Box }) {
+  return (
+    <li
+      className="flex flex-col gap-3 rounded-xl border bg-card p-4 shadow-sm sm:flex-row sm:items-start sm:justify-between"
+      data-testid="box-item"
+      data-box-id={box.id}
+      data-status={box.status}
+    >
+      <div className="grid min-w-0 gap-1">
+        <div className="flex flex-wrap items-center gap-2">
+          <Link
+            href={`/boxes/${encodeURIComponent(box.id)}`}
+            className="font-semibold hover:underline"
+            data-testid="box-name"
+          >
+            {box.name}
+          </Link>
+          <StatusBadge status={box.status} />
+        </div>
+        <p className="truncate font-mono text-sm" data-testid="box-email">
+          {box.email}
+        </p>
+        <p className="text-xs text-muted-foreground">
+          Created <RelativeTime iso={box.createdAt} />
+        </p>
+        {(box.status === "error" || box.status === "deleting") && box.errorMessage ? (
+          <p className="text-sm text-destructive" data-testid="box-error">
+            {box.errorMessage}
+          </p>
+        ) : null}
+      </div>
+      <BoxActions box={box} />
+    </li>
+  );
 }
 
-function upsert(boxes: Box[], box: Box): Box[] {
-  return newestFirst([box, ...boxes.filter((existing) => existing.id !== box.id)]);
-}
-
-export function BoxesDashboard({
-  initialBoxes,
-  initialError,
-}: {
-  initialBoxes: Box[];
-  initialError: string | null;
-}) {
-  const router = useRouter();
-  const [boxes, setBoxes] = useState(() => newestFirst(initialBoxes));
-  const [loadError, setLoadError] = useState(initialError);
-  const [refreshing, setRefreshing] = useState(false);
-  // A list request started before a create/delete must not overwrite the newer local state.
-  const generation = useRef(0);
+export function BoxesDashboard({ initialBoxes }: { initialBoxes: Box[] | null }) {
+  const boxes = useQuery({ ...boxesQuery(), ...(initialBoxes ? { initialData: initialBoxes } : {}) });
   const nameInputRef = useRef<HTMLInputElement>(null);
-
-  const refresh = useCallback(async () => {
-    const started = generation.current;
-    try {
-      const latest = await boxesApi.list();
-      if (started === generation.current) {
-        setBoxes(newestFirst(latest));
-      }
-      setLoadError(null);
-    } catch (error) {
-      if (isUnauthorized(error)) {
-        router.replace("/sign-in");
-        return;
-      }
-      setLoadError(errorMessage(error));
-    }
-  }, [router]);
-
-  const applyChange = useCallback((box: Box) => {
-    generation.current += 1;
-    setBoxes((current) => upsert(current, box));
-  }, []);
-
-  const anyTransitional = boxes.some((box) => isTransitional(box.status));
-  usePolling(refresh, anyTransitional || loadError ? POLL_INTERVAL_MS : null);
-
-  useEffect(() => {
-    const onVisible = () => {
-      if (document.visibilityState === "visible") {
-        void refresh();
-      }
-    };
-    document.addEventListener("visibilitychange", onVisible);
-    return () => document.removeEventListener("visibilitychange", onVisible);
-  }, [refresh]);
-
-  async function retry() {
-    setRefreshing(true);
-    await refresh();
-    setRefreshing(false);
-  }
+  const list = boxes.data ?? [];
+  const anyTransitional = list.some((box) => isTransitional(box.status));
 
   return (
-    <div className="stack">
-      <div className="page-heading">
+    <div className="grid gap-6">
+      <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
-          <h1>Boxes</h1>
-          <p className="muted">Your agents, each in its own sandbox with its own email address.</p>
+          <h1 className="text-2xl font-semibold tracking-tight">Boxes</h1>
+          <p className="text-muted-foreground">
+            Your agents, each in its own sandbox with its own email address.
+          </p>
         </div>
         {anyTransitional ? (
-          <span className="live-indicator" role="status">
-            <span className="status-dot" aria-hidden="true" /> Updating live
+          <span className="flex items-center gap-2 text-sm text-muted-foreground" role="status">
+            <span className="size-2 animate-pulse rounded-full bg-warning" aria-hidden /> Updating live
           </span>
         ) : null}
       </div>
 
-      <CreateBoxForm onCreated={applyChange} nameInputRef={nameInputRef} />
+      <CreateBoxForm nameInputRef={nameInputRef} />
 
-      {loadError ? (
-        <div className="banner banner-error" role="alert" data-testid="boxes-load-error">
-          <span>Could not load your boxes: {loadError}</span>
-          <button type="button" className="button button-small" onClick={retry} disabled={refreshing}>
-            {refreshing ? "Retrying…" : "Retry"}
-          </button>
-        </div>
+      {boxes.isError ? (
+        <ErrorState
+          title="Could not load your boxes"
+          error={boxes.error}
+          onRetry={() => boxes.refetch()}
+          testId="boxes-load-error"
+        />
       ) : null}
 
-      {boxes.length === 0 && !loadError ? (
-        <section className="card empty-state" data-testid="boxes-empty">
-          <h2 className="card-title">No boxes yet</h2>
-          <p className="muted">
-            Give a box a name and it gets its own sandbox and email address, ready for work.
-          </p>
-          <button
-            type="button"
-            className="button button-primary"
-            onClick={() => nameInputRef.current?.focus()}
-          >
-            Create your first box
-          </button>
-        </section>
+      {boxes.isSuccess && list.length === 0 ? (
+        <Card data-testid="boxes-empty">
+          <CardHeader>
+            <CardTitle>No boxes yet</CardTitle>
+            <CardDescription>
+              Give a box a name and it gets its own sandbox and email address, ready for work.
+            </CardDescription>
+          </CardHeader>
+          <CardContent>
+            <Button onClick={() => nameInputRef.current?.focus()}>Create your first box</Button>
+          </CardContent>
+        </Card>
       ) : null}
 
-      {boxes.length > 0 ? (
+      {list.length > 0 ? (
         <section aria-labelledby="boxes-list-title">
-          <h2 id="boxes-list-title" className="visually-hidden">
+          <h2 id="boxes-list-title" className="sr-only">
             Your boxes
           </h2>
-          <ul className="box-list" data-testid="box-list">
-            {boxes.map((box) => (
-              <li
-                key={box.id}
-                className="card box-card"
-                data-testid="box-item"
-                data-box-id={box.id}
-                data-status={box.status}
-              >
-                <div className="box-card-main">
-                  <div className="box-card-title">
-                    <Link
-                      href={`/boxes/${encodeURIComponent(box.id)}`}
-                      className="box-name"
-                      data-testid="box-name"
-                    >
-                      {box.name}
-                    </Link>
-                    <StatusBadge status={box.status} />
-                  </div>
-                  <p className="box-address" data-testid="box-email">
-                    {box.email}
-                  </p>
-                  <p className="muted small">
-                    Created <RelativeTime iso={box.createdAt} />
-                  </p>
-                  {(box.status === "error" || box.status === "deleting") && box.errorMessage ? (
-                    <p className="box-error" data-testid="box-error">
-                      {box.errorMessage}
-                    </p>
-                  ) : null}
-                </div>
-                <BoxActions box={box} onChange={applyChange} />
-              </li>
+          <ul className="grid gap-3" data-testid="box-list">
+            {list.map((box) => (
+              <BoxCard key={box.id} box={box} />
             ))}
           </ul>
         </section>

@@ -1,6 +1,16 @@
 "use client";
 
-import { type ReactNode, useEffect, useId, useRef } from "react";
+import type { ReactNode } from "react";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
+import { Button } from "@/components/ui/button";
 
 interface ConfirmDialogProps {
   open: boolean;
@@ -13,60 +23,43 @@ interface ConfirmDialogProps {
   onCancel: () => void;
 }
 
-/** A modal built on <dialog>, so focus trapping, Escape and the backdrop come from the browser. */
+/** A destructive step asked once more: Radix traps focus, Escape cancels (not while the step runs). */
 export function ConfirmDialog(props: ConfirmDialogProps) {
   const { open, title, children, confirmLabel, busy, error, onConfirm, onCancel } = props;
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) {
-      return;
-    }
-    if (open && !dialog.open) {
-      dialog.showModal();
-    } else if (!open && dialog.open) {
-      dialog.close();
-    }
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
-      className="dialog"
-      aria-labelledby={titleId}
-      data-testid="confirm-dialog"
-      onCancel={(event) => {
-        event.preventDefault();
-        if (!busy) {
+    <AlertDialog
+      open={open}
+      onOpenChange={(next) => {
+        if (!next && !busy) {
           onCancel();
         }
       }}
     >
-      <h2 id={titleId} className="dialog-title">
-        {title}
-      </h2>
-      <div className="dialog-body">{children}</div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onCancel} disabled={busy}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={onConfirm}
-          disabled={busy}
-          data-testid="confirm-dialog-confirm"
-        >
-          {busy ? "Working…" : confirmLabel}
-        </button>
-      </div>
-    </dialog>
+      <AlertDialogContent data-testid="confirm-dialog">
+        <AlertDialogHeader>
+          <AlertDialogTitle>{title}</AlertDialogTitle>
+          <AlertDialogDescription asChild>
+            <div className="space-y-2">{children}</div>
+          </AlertDialogDescription>
+        </AlertDialogHeader>
+        {error ? (
+          <p className="text-sm text-destructive" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <AlertDialogFooter>
+          <AlertDialogCancel disabled={busy}>Cancel</AlertDialogCancel>
+          {/* Not AlertDialogAction: that closes at once, and the dialog must stay while the step runs or fails. */}
+          <Button
+            variant="destructive"
+            onClick={onConfirm}
+            disabled={busy}
+            data-testid="confirm-dialog-confirm"
+          >
+            {busy ? "Working…" : confirmLabel}
+          </Button>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
   );
 }

@@ -1,12 +1,20 @@
 "use client";
 
+import { AlertCircleIcon, Loader2Icon } from "lucide-react";
 import { type ReactNode, useState } from "react";
+import { Alert, AlertDescription } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
 import { errorMessage } from "@/lib/api-error";
 
 export function LoadingState({ label, testId }: { label: string; testId?: string }) {
   return (
-    <div className="panel-state" role="status" aria-live="polite" data-testid={testId}>
-      <span className="spinner" aria-hidden="true" />
+    <div
+      className="flex items-center gap-2 py-6 text-sm text-muted-foreground"
+      role="status"
+      aria-live="polite"
+      data-testid={testId}
+    >
+      <Loader2Icon className="size-4 animate-spin" aria-hidden />
       <span>{label}</span>
     </div>
   );
@@ -22,9 +30,9 @@ export function EmptyState({
   testId?: string;
 }) {
   return (
-    <div className="panel-state panel-state-empty" data-testid={testId}>
-      <p className="panel-state-title">{title}</p>
-      {children ? <div className="muted">{children}</div> : null}
+    <div className="grid gap-1 rounded-lg border border-dashed p-6 text-center" data-testid={testId}>
+      <p className="font-medium">{title}</p>
+      {children ? <div className="text-sm text-muted-foreground">{children}</div> : null}
     </div>
   );
 }
@@ -38,29 +46,32 @@ export function ErrorState({
 }: {
   title: string;
   error: unknown;
-  onRetry?: () => Promise<void>;
+  onRetry?: () => Promise<unknown>;
   testId?: string;
 }) {
   const [retrying, setRetrying] = useState(false);
   return (
-    <div className="banner banner-error" role="alert" data-testid={testId}>
-      <span>
-        {title}: {errorMessage(error)}
-      </span>
-      {onRetry ? (
-        <button
-          type="button"
-          className="button button-small"
-          disabled={retrying}
-          onClick={async () => {
-            setRetrying(true);
-            await onRetry();
-            setRetrying(false);
-          }}
-        >
-          {retrying ? "Retrying…" : "Retry"}
-        </button>
-      ) : null}
-    </div>
+    <Alert variant="destructive" data-testid={testId}>
+      <AlertCircleIcon aria-hidden />
+      <AlertDescription className="flex flex-wrap items-center justify-between gap-2 text-destructive">
+        <span>
+          {title}: {errorMessage(error)}
+        </span>
+        {onRetry ? (
+          <Button
+            variant="outline"
+            size="sm"
+            disabled={retrying}
+            onClick={async () => {
+              setRetrying(true);
+              await onRetry().catch(() => undefined);
+              setRetrying(false);
+            }}
+          >
+            {retrying ? "Retrying…" : "Retry"}
+          </Button>
+        ) : null}
+      </AlertDescription>
+    </Alert>
   );
 }

@@ -1,15 +1,30 @@
+import { Badge } from "@/components/ui/badge";
 import { type BoxStatus, isTransitional, STATUS_LABELS } from "@/lib/box";
 
+const VARIANT: Record<BoxStatus, "secondary" | "warning" | "success" | "destructive" | "outline"> = {
+  pending: "secondary",
+  deploying: "warning",
+  running: "success",
+  error: "destructive",
+  deleting: "outline",
+};
+
 export function StatusBadge({ status }: { status: BoxStatus }) {
+  const busy = isTransitional(status);
   return (
-    <span
-      className={`status-badge status-${status}`}
+    <Badge
+      variant={VARIANT[status] ?? "secondary"}
       data-testid="box-status"
       data-status={status}
-      aria-busy={isTransitional(status) || undefined}
+      aria-busy={busy || undefined}
     >
-      <span className="status-dot" aria-hidden="true" />
+      <span
+        className={
+          busy ? "size-1.5 animate-pulse rounded-full bg-current" : "size-1.5 rounded-full bg-current"
+        }
+        aria-hidden
+      />
       {STATUS_LABELS[status] ?? status}
-    </span>
+    </Badge>
   );
 }

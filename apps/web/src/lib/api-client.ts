@@ -1,4 +1,4 @@
-import { ApiError, readApiError } from "./api-error";
+import { ApiError, asApiError, readApiError } from "./api-error";
 import type { Box } from "./box";
 
 /** Calls the API through the dashboard's same-origin proxy; a non-2xx answer throws an ApiError. */
@@ -26,7 +26,7 @@ export async function requestJson<T>(
 }
 
 export function isUnauthorized(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 401;
+  return asApiError(error)?.status === 401;
 }
 
 /** A path segment, escaped: ids and env keys come from the user or the server, never trusted as paths. */
@@ -37,13 +37,12 @@ export function segment(value: string): string {
 /** The API pages the list; a user has at most 1,000 boxes, so the dashboard simply walks every page. */
 export const BOX_PAGE_SIZE = 200;
 
-export async function collectBoxPages(fetchPage: (path: string) => Promise<Box[]>): Promise<Box[]> {
+export async function collectBoxPages(
+  fetchPage: (before: string | undefined, limit: number) => Promise<Box[]>,
+): Promise<Box[]> {
   const boxes: Box[] = [];
   for (;;) {
-    const last = boxes.at(-1);
-    const page = await fetchPage(
-      `/rpc/box?limit=${BOX_PAGE_SIZE}${last ? `&before=${encodeURIComponent(last.id)}` : ""}`,
-    );
+    const page = await fetchPage(boxes.at(-1)?.id, BOX_PAGE_SIZE);
     boxes.push(...page);
     if (page.length < BOX_PAGE_SIZE) {
       return boxes;
@@ -51,8 +50,12 @@ export async function collectBoxPages(fetchPage: (path: string) => Promise<Box[]
   }
 }
 
+export function boxPagePath(before: string | undefined, limit: number): string {
+  return `/rpc/box?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ""}`;
+}
+
 export const boxesApi = {
-  list: () => collectBoxPages((path) => requestJson<Box[]>(path)),
+  list: () => collectBoxPages((before, limit) => requestJson<Box[]>(boxPagePath(before, limit))),
   get: (id: string) => requestJson<Box>(`/rpc/box/${encodeURIComponent(id)}`),
   create: (input: { name: string; skills?: string[] }) =>
     requestJson<Box>("/rpc/box", { method: "POST", body: input }),

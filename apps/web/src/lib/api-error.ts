@@ -1,3 +1,5 @@
+import { ORPCError } from "@orpc/client";
+
 /** One problem with one input field, as oRPC reports it in `data.issues`; `path` joined with dots. */
 export interface ApiIssue {
   path: string;
@@ -69,9 +71,30 @@ export async function readApiError(response: Response): Promise<ApiError> {
   return new ApiError({ status: response.status, code, message, issues });
 }
 
-export function errorMessage(error: unknown): string {
+/** An error of the typed client (`ORPCError`) in the same shape as one read off a raw response. */
+export function asApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) {
-    return error.message;
+    return error;
+  }
+  if (error instanceof ORPCError) {
+    const issues = readIssues(error.data);
+    const generic = !error.message || error.message === "Input validation failed";
+    return new ApiError({
+      status: error.status,
+      code: error.code,
+      message:
+        (generic ? describeIssues(issues) : null) ??
+        (error.message || `Request failed with status ${error.status}`),
+      issues,
+    });
+  }
+  return null;
+}
+
+export function errorMessage(error: unknown): string {
+  const apiError = asApiError(error);
+  if (apiError) {
+    return apiError.message;
   }
   if (error instanceof TypeError) {
     return "The network request failed. Check your connection and try again.";
@@ -84,10 +107,11 @@ export function errorMessage(error: unknown): string {
  * can show "cron expression '61 * * * *': minute must be 0–59" under the schedule input.
  */
 export function fieldIssue(error: unknown, field: string): string | null {
-  if (!(error instanceof ApiError)) {
+  const apiError = asApiError(error);
+  if (!apiError) {
     return null;
   }
-  const issue = error.issues.find(
+  const issue = apiError.issues.find(
     (candidate) => candidate.path === field || candidate.path.startsWith(`${field}.`),
   );
   return issue?.message ?? null;
@@ -95,10 +119,11 @@ export function fieldIssue(error: unknown, field: string): string | null {
 
 /** True when every issue of a validation error belongs to one of `fields`, so the form shows them all already. */
 export function issuesAllShown(error: unknown, fields: readonly string[]): boolean {
+  const apiError = asApiError(error);
   return (
-    error instanceof ApiError &&
-    error.issues.length > 0 &&
-    error.issues.every((issue) =>
+    apiError !== null &&
+    apiError.issues.length > 0 &&
+    apiError.issues.every((issue) =>
       fields.some((field) => issue.path === field || issue.path.startsWith(`${field}.`)),
     )
   );

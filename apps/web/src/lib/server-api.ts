@@ -1,7 +1,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { cache } from "react";
-import { collectBoxPages } from "./api-client";
+import { boxPagePath, collectBoxPages } from "./api-client";
 import { ApiError, readApiError } from "./api-error";
 import type { Box } from "./box";
 import { getServerUrl } from "./server-env";
@@ -76,7 +76,7 @@ async function fetchFromApi<T>(path: string, returnTo: string): Promise<T> {
 }
 
 export function fetchBoxes(): Promise<Box[]> {
-  return collectBoxPages((path) => fetchFromApi<Box[]>(path, "/"));
+  return collectBoxPages((before, limit) => fetchFromApi<Box[]>(boxPagePath(before, limit), "/"));
 }
 
 /** The box, or null when it does not exist or belongs to someone else (the API answers 404 for both). */

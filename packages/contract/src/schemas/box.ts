@@ -1,4 +1,4 @@
-import { boxNameSchema, skillNameSchema } from "@vps-claude/shared";
+import { boxNameSchema, skillNameSchema } from "@vps-claude/shared/schemas";
 import { z } from "zod";
 
 export const BOX_STATUSES = ["pending", "deploying", "running", "error", "deleting"] as const;

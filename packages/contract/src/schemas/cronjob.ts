@@ -1,4 +1,4 @@
-import { cronExpressionSchema, timezoneSchema } from "@vps-claude/shared";
+import { cronExpressionSchema, timezoneSchema } from "@vps-claude/shared/schemas";
 import { z } from "zod";
 import { updateAgentConfigInput } from "./agent-config";
 

@@ -1,4 +1,3 @@
-import { domainToASCII } from "node:url";
 import { z } from "zod";
 
 export const NETWORK_POLICY_MODES = ["internet", "allowlist", "platform"] as const;
@@ -40,7 +39,7 @@ export function normalizeDomain(raw: string): { domain: string } | { error: stri
   if (name.includes("*")) {
     return { error: `${shown}: a wildcard is only allowed as a leading '*.', e.g. '*.example.com'` };
   }
-  const ascii = domainToASCII(name.toLowerCase());
+  const ascii = hostToAscii(name.toLowerCase());
   if (ascii === "") {
     return { error: `${shown} is not a valid domain name` };
   }
@@ -106,3 +105,18 @@ export const updateNetworkPolicyInput = z.object({
   }),
   domains: domainsInput,
 });
+
+/**
+ * The WHATWG URL host parser (what Node's `domainToASCII` runs too), so the dashboard validates in the
+ * browser exactly as the server does: punycode for international names, "" for what is not a host.
+ */
+function hostToAscii(name: string): string {
+  if (/[\s\\%]/.test(name)) {
+    return "";
+  }
+  try {
+    return new URL(`http://${name}/`).hostname;
+  } catch {
+    return "";
+  }
+}

@@ -1,4 +1,4 @@
-import { credentialKeySchema, envVarKeySchema, secretValueSchema } from "@vps-claude/shared";
+import { credentialKeySchema, envVarKeySchema, secretValueSchema } from "@vps-claude/shared/schemas";
 import { z } from "zod";
 
 export const credentialSchema = z.object({
