@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitForHttp } from "@vps-claude/testing/platform";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 /**
  * What a browser test of the dashboard needs around the page: Debian's chromium through
@@ -160,4 +160,64 @@ export async function launchChromium(): Promise<Browser> {
   }
   // Playwright gives the browser a fresh, temporary user-data-dir and removes it on close.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Desktop and phone viewports: every page is tested at both. */
+export const DESKTOP = { width: 1280, height: 900 } as const;
+export const PHONE = { width: 390, height: 844 } as const;
+export const VIEWPORTS = [
+  { name: "desktop", viewport: DESKTOP },
+  { name: "phone", viewport: PHONE },
+] as const;
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules) on what the page shows now and fails on any serious or critical
+ * violation, naming each rule, why it matters and the elements it found.
+ */
+export async function checkA11y(page: Page, context = ""): Promise<void> {
+  if (!(await page.evaluate(() => "axe" in window))) {
+    await page.addScriptTag({ content: axeSource });
+  }
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResults> } }
+    ).axe;
+    const results = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return results.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => ({
+        id: violation.id,
+        impact: violation.impact,
+        help: violation.help,
+        targets: violation.nodes.slice(0, 5).map((node) => node.target.join(" ")),
+      }));
+  });
+  if (violations.length > 0) {
+    const lines = violations.map(
+      (violation) =>
+        `- ${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.targets.join("\n    ")}`,
+    );
+    throw new Error(
+      `axe found ${violations.length} serious/critical violation(s) ${context}on ${page.url()}:\n${lines.join("\n")}`,
+    );
+  }
+}
+
+interface AxeResults {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+
+/** Fails when the page scrolls sideways at its width (something is cut off or overflows on a phone). */
+export async function expectNoHorizontalOverflow(page: Page): Promise<void> {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 1) {
+    throw new Error(
+      `${page.url()} is ${overflow}px wider than the ${await page.evaluate(() => window.innerWidth)}px viewport`,
+    );
+  }
 }
