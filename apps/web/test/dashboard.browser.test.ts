@@ -344,7 +344,8 @@ describe("dashboard in a browser", () => {
     await page.waitForURL(`${webUrl}/`);
 
     await item.getByRole("button", { name: `Delete ${boxName}` }).click();
-    const dialog = page.getByRole("dialog");
+    // A confirm of a destructive step is an alertdialog (the kit's AlertDialog).
+    const dialog = page.getByRole("alertdialog");
     await dialog.waitFor();
     await snap(page, "05-confirm-delete");
     await dialog.getByRole("button", { name: "Delete box" }).click();
@@ -408,7 +409,7 @@ describe("dashboard in a browser", () => {
     await expect.poll(() => cronjob.getAttribute("data-enabled")).toBe("false");
     await snap(page, "10-cronjob");
     await cronjob.getByRole("button", { name: "Delete Hourly check" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Delete cronjob" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete cronjob" }).click();
     await cronjob.waitFor({ state: "detached" });
     await page.getByTestId("cronjobs-empty").waitFor();
 
