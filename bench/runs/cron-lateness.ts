@@ -1,3 +1,4 @@
+import { CRON_TICKS_AT_ONCE, reconcileCronjobSchedules } from "@vps-claude/api";
 import { box, boxCronjob, boxCronjobExecution, user } from "@vps-claude/db";
 import { QUEUES } from "@vps-claude/queue";
 import { createRedis } from "@vps-claude/redis";
@@ -24,8 +25,6 @@ const MINUTE = 60_000;
 const BASELINE_OFFSET_MS = 30_000;
 /** How long after the last due moment the herds are given to drain before they are counted. */
 const DRAIN_MS = 25_000;
-/** The platform's trigger worker runs 10 at once (packages/api/src/workers); the baseline does the same. */
-const WORKER_CONCURRENCY = 10;
 const INSERT_BATCH = 1_000;
 
 export interface CronLatenessResult {
@@ -34,6 +33,8 @@ export interface CronLatenessResult {
     spreadOverMinutes: number;
     /** How long the platform's startup reconcile took to upsert every job scheduler. */
     schedulerSyncMs: number;
+    /** One more reconcile pass right after, with nothing changed: what each periodic pass costs. */
+    steadyReconcile: { ms: number; upserted: number; removed: number };
     boundaries: string[];
   };
   /** The real queue and worker: BullMQ job schedulers of every cronjob, the platform's trigger path. */
@@ -146,6 +147,10 @@ export async function measureCronLateness(options: CronLatenessOptions): Promise
   await platform.startWorkers();
   const schedulerSyncMs = Date.now() - syncStarted;
   log(`schedulers synced in ${schedulerSyncMs} ms`);
+  const passStarted = Date.now();
+  const { upserted, removed } = await reconcileCronjobSchedules({ deps: platform.deps });
+  const steadyReconcile = { ms: Date.now() - passStarted, upserted, removed };
+  log(`a reconcile pass with nothing changed: ${steadyReconcile.ms} ms`);
   const rawName = "bench-raw-delayed";
   const cronActive = await watchActive(options.redisUrl, QUEUES.triggerCronjob, platform.queuePrefix);
   cleanup.push("stop watching the cron queue", cronActive.close);
@@ -171,7 +176,7 @@ export async function measureCronLateness(options: CronLatenessOptions): Promise
     async (job) => {
       handlerLateness.push(Date.now() - Number((job.data as { dueMs: number }).dueMs));
     },
-    { connection: workerConnection, prefix: platform.queuePrefix, concurrency: WORKER_CONCURRENCY },
+    { connection: workerConnection, prefix: platform.queuePrefix, concurrency: CRON_TICKS_AT_ONCE },
   );
   rawWorker.on("error", (err) => log(`baseline worker: ${err.message}`));
   cleanup.push("close the baseline worker", () => rawWorker.close(true));
@@ -247,6 +252,7 @@ export async function measureCronLateness(options: CronLatenessOptions): Promise
       schedules: options.schedules,
       spreadOverMinutes: options.minutes,
       schedulerSyncMs,
+      steadyReconcile,
       boundaries: boundaries.map((ms) => new Date(ms).toISOString()),
     },
     cron: {

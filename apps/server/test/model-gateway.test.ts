@@ -435,6 +435,70 @@ describe("upstream errors reach Claude as the API's own answers", () => {
   });
 });
 
+describe("kept-alive connections on both sides of the gateway", () => {
+  const okAnswer = { type: "message", usage: { input_tokens: 1, output_tokens: 1 } };
+
+  /**
+   * The upstream's side of the keep-alive race: a connection that served a request and idled is
+   * closed by the upstream just as the gateway sends the next request on it (here: as it arrives).
+   */
+  function closeReusedConnections({ times }: { times: number }) {
+    const served = new WeakSet<object>();
+    let closed = 0;
+    upstream.script((_call, res) => {
+      const socket = res.socket;
+      if (socket && served.has(socket) && closed < times) {
+        closed++;
+        socket.destroy();
+        return;
+      }
+      if (socket) {
+        served.add(socket);
+      }
+      json(res, 200, okAnswer);
+    });
+    return { closed: () => closed };
+  }
+
+  it("sends a request again on a new connection when the upstream closed the kept-alive one under it", async () => {
+    const upstreamSide = closeReusedConnections({ times: 1 });
+    const warm = await gateway("/v1/messages", { body: PROMPT });
+    expect(warm.status, "the first request leaves its connection in the pool").toBe(200);
+    await warm.text();
+    upstream.calls.length = 0;
+
+    const res = await gateway("/v1/messages", { body: PROMPT });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toEqual(okAnswer);
+    expect(upstreamSide.closed(), "the pooled connection was closed under the request").toBe(1);
+    expect(upstream.calls.map((call) => call.body)).toEqual([JSON.stringify(PROMPT), JSON.stringify(PROMPT)]);
+    const rows = await rowsFor(boxId, 2);
+    expect(rows.map((row) => [row.status, row.errorMessage])).toEqual([
+      [200, null],
+      [200, null],
+    ]);
+  });
+
+  it("sends it again only once: a new connection closed too is a 502", async () => {
+    closeReusedConnections({ times: 1 });
+    await (await gateway("/v1/messages", { body: PROMPT })).text();
+    upstream.calls.length = 0;
+    upstream.script((_call, res) => {
+      res.socket?.destroy();
+    });
+    const res = await gateway("/v1/messages", { body: PROMPT });
+    expect(res.status).toBe(502);
+    expect(upstream.calls, "the pooled connection, then one new one").toHaveLength(2);
+  });
+
+  it("keeps a box's idle connection open longer than the Claude CLI's pool keeps one (five minutes)", async () => {
+    const res = await gateway("/v1/messages", { body: PROMPT });
+    await res.text();
+    const seconds = Number(/timeout=(\d+)/.exec(res.headers.get("keep-alive") ?? "")?.[1]);
+    expect(seconds, `Keep-Alive: ${res.headers.get("keep-alive")}`).toBeGreaterThan(300);
+  });
+});
+
 describe("the gateway's own refusals use the API's error shape", () => {
   const refusal = async (res: Response) => ({
     status: res.status,

@@ -95,7 +95,7 @@ export const JOBS = {
     schema: z.object({ cronjobId: z.string() }),
     attempts: 1,
     backoff: { type: "fixed", delay: 0 },
-    // A tick only records itself, wakes the box (up to a minute) and starts the run; the run is followed by run.follow.
+    // A tick only records itself and hands its run to run.follow, which wakes the box and follows the run.
     timeoutMs: 2 * 60_000,
   }),
   /**

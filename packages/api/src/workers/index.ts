@@ -13,6 +13,13 @@ import { startDeployWorkers } from "./deploy";
 import { startFollowRunWorker } from "./follow-run";
 import { startReconcileWorker } from "./reconcile";
 
+/**
+ * Cron ticks one process takes at once. Ticks come in herds at minute boundaries (10,000 schedules
+ * spread over the hour put ~170 on each minute), and a tick only records itself and hands its run
+ * over: a few queries, most of its time spent waiting on Postgres, which more at once overlap.
+ */
+export const CRON_TICKS_AT_ONCE = 50;
+
 export interface StartWorkersOptions {
   deps: ApiDeps;
   /** A worker connection (`maxRetriesPerRequest: null`). */
@@ -94,7 +101,7 @@ export async function startWorkers({
       connection,
       prefix,
       logger,
-      concurrency: 10,
+      concurrency: CRON_TICKS_AT_ONCE,
       handler: (job) => {
         const { cronjobId } = JOBS.triggerCronjob.schema.parse(job.data);
         // A scheduler's job carries the tick it fires for; a manual run uses the moment it was queued.

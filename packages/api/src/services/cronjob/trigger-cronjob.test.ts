@@ -8,8 +8,9 @@ import { triggerCronjob } from "./trigger-cronjob";
 
 /**
  * The decisions a tick makes before it reaches a box, on real Postgres, Redis and queues: boxes here
- * have no sandbox, so a tick that gets past them fails at the wake, visibly. The runs themselves are
- * tested end to end in apps/server/test/cron.e2e.test.ts.
+ * have no sandbox and no follower runs, so a tick that gets past them is seen handing its run over
+ * (`queued`, the execution `running`): it never waits on the box. The runs themselves are tested end
+ * to end in apps/server/test/cron.e2e.test.ts.
  */
 const MINUTE = 60_000;
 const STUCK_AFTER_MS = 10 * MINUTE;
@@ -155,28 +156,36 @@ describe("triggerCronjob before the box", () => {
       .set({ createdAt: dead })
       .where(eq(boxCronjobExecution.id, startingId));
     const result = await tick(seeded.cronjob.id);
-    // Past the overlap check, it reaches for the box, which has no sandbox here.
-    expect(result.status).toBe("failed");
-    expect((await latestExecution(seeded.cronjob.id))?.errorMessage).not.toContain("previous");
+    expect(result.status, "past the overlap check, it hands its run over").toBe("running");
+    expect((await latestExecution(seeded.cronjob.id))?.errorMessage).toBeNull();
   });
 
   it("ignores ended runs, and with overlap queue goes on to the box whatever still runs", async () => {
     const ended = await seedCronjob({ overlap: "skip" });
     await insertRun(ended, "completed");
     await insertRun(ended, "interrupted");
-    await tick(ended.cronjob.id);
+    const started = await tick(ended.cronjob.id);
     const afterEnded = await latestExecution(ended.cronjob.id);
-    expect(afterEnded?.status).toBe("failed");
-    expect(afterEnded?.errorMessage).not.toContain("previous");
-    expect(afterEnded?.startedAt, "it went on to wake the box").toBeInstanceOf(Date);
+    expect(afterEnded).toMatchObject({ status: "running", errorMessage: null, runId: started.runId });
+    expect(afterEnded?.startedAt).toBeInstanceOf(Date);
 
     const queueing = await seedCronjob({ overlap: "queue" });
     await insertRun(queueing, "running");
-    await tick(queueing.cronjob.id);
-    const afterQueue = await latestExecution(queueing.cronjob.id);
-    expect(afterQueue?.status).toBe("failed");
-    expect(afterQueue?.errorMessage).not.toContain("previous");
-    expect(afterQueue?.durationMs).toEqual(expect.any(Number));
+    const queued = await tick(queueing.cronjob.id);
+    expect(await latestExecution(queueing.cronjob.id)).toMatchObject({
+      status: "running",
+      runId: queued.runId,
+    });
+  });
+
+  it("hands the run to the runs pipeline without waiting for the box, whose sandbox does not even exist", async () => {
+    const seeded = await seedCronjob();
+    const result = await tick(seeded.cronjob.id);
+    expect(result).toMatchObject({ status: "running", runId: expect.any(String) });
+    const [run] = await db.select().from(boxRun).where(eq(boxRun.cronjobId, seeded.cronjob.id));
+    expect(run).toMatchObject({ id: result.runId, status: "queued", cronjobExecutionId: result.executionId });
+    const follow = await deps.queues.get("followRun").getJob(String(result.runId));
+    expect(follow?.data, "its follower, which wakes the box, is queued").toEqual({ runId: result.runId });
   });
 });
 

@@ -12,9 +12,6 @@ type CronjobWithBox = { cronjob: typeof boxCronjob.$inferSelect; box: typeof box
 /** Namespace of the per-cronjob tick lock (two-int advisory keys: this, then a hash of the cronjob id). */
 const TICK_LOCK = 7_311_301;
 
-/** How long a tick waits for a sleeping box to answer `/health`. */
-const WAKE_TIMEOUT_MS = 60_000;
-
 export interface TriggerCronjobResult {
   executionId?: string;
   runId?: string;
@@ -24,9 +21,11 @@ export interface TriggerCronjobResult {
 /**
  * One tick: record it first (so every tick leaves a trace, even one that cannot run), decide whether
  * it runs (disabled → skipped, box down → failed, previous run still working and overlap `skip` →
- * skipped), then wake the box and start the run, and return: the run is followed to its end by the
- * runs pipeline, which ends this execution through `finishCronExecution`. The tick's timestamp is
- * unique per cronjob, so a re-delivered tick runs once.
+ * skipped), then hand its run to the runs pipeline and return. The tick never waits on the box: the
+ * run's follower wakes it with its dispatch (retrying until the dispatch deadline), and ends this
+ * execution through `finishCronExecution`. A tick that waited for a sleeping box held a worker slot
+ * for seconds while the rest of a minute's herd queued behind it. The tick's timestamp is unique per
+ * cronjob, so a re-delivered tick runs once.
  */
 export async function triggerCronjob({
   deps,
@@ -66,15 +65,11 @@ export async function triggerCronjob({
   }
   const startedAt = new Date();
   try {
+    // Brief now: the box is woken by the run's follower, and the run's own status shows when it took the run.
     await deps.db
       .update(boxCronjobExecution)
       .set({ status: "waking_box", startedAt })
       .where(eq(boxCronjobExecution.id, execution.id));
-    // Any request through the sprite URL wakes a sleeping sprite; /health answers once box-agent is back.
-    const wake = await deps.boxAgent.call(row.box, "health", undefined, { timeoutMs: WAKE_TIMEOUT_MS });
-    if (!wake.ok) {
-      return end("failed", `the box did not wake: box-agent /health answered HTTP ${wake.status}`, startedAt);
-    }
     const runId = await startTickRun(deps, row, execution);
     return { executionId: execution.id, runId, status: "running" };
   } catch (err) {

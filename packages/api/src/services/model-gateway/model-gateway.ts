@@ -1,4 +1,5 @@
 import {
+  type ClientRequest,
   Agent as HttpAgent,
   request as httpRequest,
   type IncomingMessage,
@@ -20,6 +21,12 @@ import { type ModelKey, resolveModelKey } from "./resolve-model-key";
 export const DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com";
 export const DEFAULT_MODEL_REQUEST_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_MODEL_ACCESS_CACHE_MS = 2_000;
+/**
+ * How long an upstream connection idles in the pool. Node's agent closes an idle connection before
+ * the upstream's announced `Keep-Alive: timeout` only when it has a timeout of its own: without one
+ * it ignores the hint and reuses connections the upstream is closing.
+ */
+const UPSTREAM_IDLE_MS = 30_000;
 /** Lookups kept at most; past it the cache starts over (a flood of boxes costs lookups, not memory). */
 const ACCESS_CACHE_ENTRIES = 10_000;
 
@@ -210,6 +217,16 @@ function meterKind(upstream: IncomingMessage): "sse" | "json" | "other" {
   return type.includes("json") ? "json" : "other";
 }
 
+/**
+ * The upstream closed a kept-alive connection as the request went out on it (it reached its idle
+ * timeout at that moment): nothing was answered, and the request can go again on a new connection.
+ * Node documents this race and this remedy (`request.reusedSocket`).
+ */
+function isStaleConnectionError(outgoing: ClientRequest, error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return outgoing.reusedSocket && (code === "ECONNRESET" || code === "EPIPE");
+}
+
 function describeError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : error instanceof Error ? error.message : String(error);
@@ -239,7 +256,8 @@ export function createModelGateway({
   const upstreamBase = new URL(config.upstreamUrl);
   const basePath = upstreamBase.pathname.replace(/\/+$/, "");
   const secure = upstreamBase.protocol === "https:";
-  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const pool = { keepAlive: true, timeout: UPSTREAM_IDLE_MS };
+  const agent = secure ? new HttpsAgent(pool) : new HttpAgent(pool);
   const send = secure ? httpsRequest : httpRequest;
   const recorder = createModelRequestRecorder({
     deps,
@@ -376,75 +394,89 @@ export function createModelGateway({
         finish(undefined, reason);
         resolve(anthropicErrorResponse(refusal));
       };
-      const outgoing = send(target, {
-        method: request.method,
-        agent,
-        headers: upstreamHeaders(request.headers, key.apiKey, body.length),
-      });
-      const onClientGone = () => {
-        outgoing.destroy();
-        refuse(
-          { status: 499, type: "api_error", message: "the client closed the request" },
-          "client disconnected before the upstream answered",
-        );
-      };
-      // Watching the Node response avoids building the full web Request just for its signal.
-      const watchClient = (on: boolean) => {
-        if (node) {
-          if (on) {
-            node.outgoing.once("close", onClientGone);
+      const forward = (connection: "pooled" | "fresh") => {
+        const outgoing = send(target, {
+          method: request.method,
+          // `false`: a connection of its own, closed after the answer.
+          agent: connection === "pooled" ? agent : false,
+          headers: upstreamHeaders(request.headers, key.apiKey, body.length),
+        });
+        let answered = false;
+        const onClientGone = () => {
+          outgoing.destroy();
+          refuse(
+            { status: 499, type: "api_error", message: "the client closed the request" },
+            "client disconnected before the upstream answered",
+          );
+        };
+        // Watching the Node response avoids building the full web Request just for its signal.
+        const watchClient = (on: boolean) => {
+          if (node) {
+            if (on) {
+              node.outgoing.once("close", onClientGone);
+            } else {
+              node.outgoing.off("close", onClientGone);
+            }
+          } else if (on) {
+            request.signal.addEventListener("abort", onClientGone, { once: true });
           } else {
-            node.outgoing.off("close", onClientGone);
+            request.signal.removeEventListener("abort", onClientGone);
           }
-        } else if (on) {
-          request.signal.addEventListener("abort", onClientGone, { once: true });
-        } else {
-          request.signal.removeEventListener("abort", onClientGone);
-        }
-      };
-      watchClient(true);
-      outgoing.once("error", (error) => {
-        watchClient(false);
-        logger.warn({ boxId: box.id, err: describeError(error), path }, "model API unreachable");
-        refuse(
-          {
-            status: 502,
-            type: "api_error",
-            message: `the model gateway could not reach the Anthropic API (${describeError(error)}); try again shortly`,
-          },
-          `upstream unreachable: ${describeError(error)}`,
-        );
-      });
-      outgoing.once("response", (upstream) => {
-        watchClient(false);
-        record.status = upstream.statusCode ?? 0;
-        if (record.status >= 300 && record.status < 400) {
-          upstream.destroy();
+        };
+        watchClient(true);
+        outgoing.once("error", (error) => {
+          watchClient(false);
+          if (!answered && connection === "pooled" && isStaleConnectionError(outgoing, error)) {
+            logger.debug(
+              { boxId: box.id, err: describeError(error), path },
+              "kept-alive upstream connection was closed; sending again",
+            );
+            forward("fresh");
+            return;
+          }
+          logger.warn({ boxId: box.id, err: describeError(error), path }, "model API unreachable");
           refuse(
             {
               status: 502,
               type: "api_error",
-              message: `the Anthropic API answered a redirect (${record.status}); the model gateway does not follow redirects`,
+              message: `the model gateway could not reach the Anthropic API (${describeError(error)}); try again shortly`,
             },
-            `upstream redirect ${record.status}`,
+            `upstream unreachable: ${describeError(error)}`,
           );
-          return;
-        }
-        const meter = new UsageMeter(meterKind(upstream), record.status);
-        const onEnd = (error: string | undefined) => finish(meter, error);
-        if (node) {
-          pipeUpstream(upstream, node.outgoing, meter, onEnd);
-          resolve(ANSWERED_ON_NODE);
-          return;
-        }
-        resolve(
-          new Response(streamUpstream(upstream, meter, onEnd), {
-            status: record.status,
-            headers: toWebHeaders(responseHeaders(upstream)),
-          }),
-        );
-      });
-      outgoing.end(body.length > 0 ? body : undefined);
+        });
+        outgoing.once("response", (upstream) => {
+          answered = true;
+          watchClient(false);
+          record.status = upstream.statusCode ?? 0;
+          if (record.status >= 300 && record.status < 400) {
+            upstream.destroy();
+            refuse(
+              {
+                status: 502,
+                type: "api_error",
+                message: `the Anthropic API answered a redirect (${record.status}); the model gateway does not follow redirects`,
+              },
+              `upstream redirect ${record.status}`,
+            );
+            return;
+          }
+          const meter = new UsageMeter(meterKind(upstream), record.status);
+          const onEnd = (error: string | undefined) => finish(meter, error);
+          if (node) {
+            pipeUpstream(upstream, node.outgoing, meter, onEnd);
+            resolve(ANSWERED_ON_NODE);
+            return;
+          }
+          resolve(
+            new Response(streamUpstream(upstream, meter, onEnd), {
+              status: record.status,
+              headers: toWebHeaders(responseHeaders(upstream)),
+            }),
+          );
+        });
+        outgoing.end(body.length > 0 ? body : undefined);
+      };
+      forward("pooled");
     });
   }
 
