@@ -39,6 +39,7 @@ export function timeSpritesClient(client: SpritesClient, calls: SandboxCall[]): 
     listSprites: timed("listSprites", client.listSprites),
     deleteSprite: timed("deleteSprite", client.deleteSprite),
     exec: timed("exec", client.exec),
+    openTty: timed("openTty", client.openTty),
     writeFile: timed("writeFile", client.writeFile),
     readFile: timed("readFile", client.readFile),
     listDir: timed("listDir", client.listDir),

@@ -22,6 +22,7 @@ import { createTrustedProxies } from "./client-address";
 import { createModelGatewayRoutes, MODEL_GATEWAY_PREFIX } from "./routes/model-gateway";
 import { generateOpenApiDocument } from "./routes/openapi";
 import { renderApiReference } from "./routes/reference";
+import { createTerminalRoute } from "./routes/terminal";
 import { createWebhookRoutes } from "./routes/webhooks";
 import {
   admitClosedSignUp,
@@ -221,8 +222,16 @@ export function createApp({ deps, redis, edge }: CreateAppOptions) {
     );
   });
 
-  /** Finishes what the app still holds after the listener closed (the gateway's batched metering). */
-  return Object.assign(app, { close: modelGateway.close });
+  // WebSockets bypass Hono: the HTTP server hands its `upgrade` events to `upgrade`.
+  const terminals = createTerminalRoute({ deps, edge });
+
+  return Object.assign(app, {
+    upgrade: terminals.handleUpgrade,
+    /** Before the listener closes: an open WebSocket would hold its close() open. */
+    closeTerminals: terminals.close,
+    /** Finishes what the app still holds after the listener closed (the gateway's batched metering). */
+    close: modelGateway.close,
+  });
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -6,6 +6,7 @@ import { createRedis, waitForRedis } from "@vps-claude/redis";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createServerDeps } from "./deps";
+import { HTTP_SERVER_OPTIONS } from "./http-server";
 import { checkSandboxConfinement, UnconfinedSandboxError } from "./sandbox-confinement";
 import { startSmtpListener } from "./smtp";
 
@@ -55,12 +56,15 @@ async function main() {
 
   if (config.SERVER_ROLE !== "worker") {
     const app = createApp({ deps, redis: healthRedis, edge: config });
-    const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
-      logger.info({ port: info.port, publicUrl: config.PUBLIC_URL }, "API listening"),
+    const server = serve(
+      { fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: HTTP_SERVER_OPTIONS },
+      (info) => logger.info({ port: info.port, publicUrl: config.PUBLIC_URL }, "API listening"),
     );
+    server.on("upgrade", app.upgrade);
     closers.unshift(
       () =>
         new Promise<void>((resolve) => {
+          app.closeTerminals();
           server.close(() => resolve());
           // Keep-alive connections would hold close() open; the grace period below bounds it anyway.
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

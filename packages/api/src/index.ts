@@ -21,6 +21,7 @@ export * from "./services/model-gateway/index";
 export * from "./services/run/index";
 export * from "./services/secrets/index";
 export * from "./services/skills/index";
+export * from "./services/terminal/index";
 export * from "./services/usage/budget";
 export * from "./services/usage/budget-alerts";
 export * from "./services/usage/month-spend";

@@ -9,6 +9,7 @@ import { type PolicyOperations, policyOperations } from "./client/policies.js";
 import { type ServiceOperations, serviceOperations } from "./client/services.js";
 import { SpriteUrlCache, type SpriteUrlOperations, spriteUrlOperations } from "./client/sprite-url.js";
 import { type SpriteOperations, spriteOperations } from "./client/sprites.js";
+import { type TtyOperations, ttyOperations } from "./client/tty.js";
 import { DEFAULT_RETRY, type RetryOptions, withRetry } from "./retry.js";
 
 export type { CheckpointInfo } from "./client/checkpoints.js";
@@ -18,6 +19,7 @@ export type { NetworkPolicyRule } from "./client/policies.js";
 export type { PutServiceResult, ServiceInfo, ServiceSpec } from "./client/services.js";
 export type { UrlAuth, WaitForUrlOptions } from "./client/sprite-url.js";
 export type { CreateSpriteOptions, SpriteSummary } from "./client/sprites.js";
+export type { TtyOptions, TtySession } from "./client/tty.js";
 
 export interface SpritesClientOptions {
   token: string;
@@ -29,10 +31,11 @@ export interface SpritesClientOptions {
   keepaliveIntervalMs?: number;
 }
 
-/** The Sprites API by area: sprites, exec, filesystem, services, the sprite URL, checkpoints, policies. */
+/** The Sprites API by area: sprites, exec, terminals, filesystem, services, the sprite URL, checkpoints, policies. */
 export interface SpritesClient
   extends SpriteOperations,
     ExecOperations,
+    TtyOperations,
     FilesystemOperations,
     ServiceOperations,
     SpriteUrlOperations,
@@ -58,6 +61,7 @@ export function createSpritesClient(options: SpritesClientOptions): SpritesClien
   return {
     ...sprites,
     ...execOperations(ctx),
+    ...ttyOperations(ctx),
     ...filesystemOperations(ctx),
     ...serviceOperations(ctx),
     ...spriteUrlOperations(urls, sprites.getSprite),

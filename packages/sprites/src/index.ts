@@ -15,6 +15,8 @@ export {
   type SpriteSummary,
   type SpritesClient,
   type SpritesClientOptions,
+  type TtyOptions,
+  type TtySession,
   type UrlAuth,
   type WaitForUrlOptions,
 } from "./client.js";

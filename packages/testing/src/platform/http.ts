@@ -1,6 +1,8 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import net, { type AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
+import { HTTP_SERVER_OPTIONS } from "../../../../apps/server/src/http-server";
 
 /** A port nobody listens on right now, for a child process that must be told its port up front. */
 export function freePort(): Promise<number> {
@@ -16,12 +18,15 @@ export function freePort(): Promise<number> {
 }
 
 type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
+type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface LoopbackServer {
   url: string;
   port: number;
   /** Replaces the handler; until the first call every request gets 503 "starting". */
   handle(fetch: FetchHandler): void;
+  /** Replaces the WebSocket upgrade handler; until the first call an upgrade is refused. */
+  handleUpgrade(upgrade: UpgradeHandler): void;
   close(): Promise<void>;
 }
 
@@ -36,7 +41,16 @@ export async function listenOnLoopback(fetch?: FetchHandler): Promise<LoopbackSe
     fetch: (request, env) => current(request, env),
     port: 0,
     hostname: "127.0.0.1",
+    serverOptions: HTTP_SERVER_OPTIONS,
   }) as Server;
+  // Upgraded sockets leave the HTTP server's bookkeeping: closing must end them itself.
+  const upgraded = new Set<Duplex>();
+  let currentUpgrade: UpgradeHandler = (_request, socket) => socket.destroy();
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    currentUpgrade(request, socket, head);
+  });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
@@ -45,10 +59,18 @@ export async function listenOnLoopback(fetch?: FetchHandler): Promise<LoopbackSe
     handle(next) {
       current = next;
     },
+    handleUpgrade(next) {
+      currentUpgrade = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         // Requests in flight finish first (their handlers still use the database); a straggler is cut off.
-        const force = setTimeout(() => server.closeAllConnections(), 2_000);
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of upgraded) {
+            socket.destroy();
+          }
+        }, 2_000);
         server.close(() => {
           clearTimeout(force);
           resolve();

@@ -205,7 +205,9 @@ async function assemble(
   teardown.push(() => app.close());
   // Before the app and deps close: no request may reach them half-closed (closing twice is harmless).
   teardown.push(server.close);
+  teardown.push(app.closeTerminals);
   server.handle(app.fetch);
+  server.handleUpgrade(app.upgrade);
 
   const smtpListener = smtp
     ? await startSmtpListener({

@@ -1,0 +1,2 @@
+export * from "./box-terminal";
+export * from "./terminal-slots";
