@@ -1,15 +1,21 @@
 import Link from "next/link";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader } from "@/components/ui/card";
 
 export default function NotFound() {
   return (
-    <main className="container auth-main">
-      <section className="card empty-state">
-        <h1 className="card-title">Page not found</h1>
-        <p className="muted">There is nothing at this address.</p>
-        <Link href="/" className="button button-primary">
-          Go to your boxes
-        </Link>
-      </section>
+    <main className="flex justify-center px-4 py-10 sm:py-16">
+      <Card className="w-full max-w-md" data-testid="not-found">
+        <CardHeader>
+          <h1 className="text-xl font-semibold">Page not found</h1>
+          <CardDescription>There is nothing at this address.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <Button asChild>
+            <Link href="/">Go to your boxes</Link>
+          </Button>
+        </CardContent>
+      </Card>
     </main>
   );
 }

@@ -1,9 +1,12 @@
 "use client";
 
+import { useQueries, useQuery } from "@tanstack/react-query";
+import { AlertTriangleIcon, OctagonAlertIcon } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { boxesApi } from "@/lib/api-client";
+import { useEffect } from "react";
+import { Alert, AlertDescription } from "@/components/ui/alert";
+import { orpc } from "@/lib/orpc";
 import {
   alertedBoxIds,
   type BudgetBannerState,
@@ -12,7 +15,6 @@ import {
   formatUsd,
   userBudgetBanner,
 } from "@/lib/usage";
-import { BUDGET_CHANGED_EVENT, budgetApi } from "@/lib/usage-api";
 
 /** A month has at most a few box alerts; past this many the Usage page lists them all anyway. */
 const MAX_BOX_BANNERS = 3;
@@ -25,35 +27,6 @@ interface BannerItem {
   box: { id: string; name: string } | null;
 }
 
-async function boxBanner(
-  boxId: string,
-  alerts: { scope: string; threshold: number; capUsd: number }[],
-): Promise<BannerItem | null> {
-  try {
-    const [budget, box] = await Promise.all([budgetApi.getBox(boxId), boxesApi.get(boxId)]);
-    const state = boxBudgetBanner(
-      budget,
-      alerts.filter((alert) => alert.scope === boxScope(boxId)),
-    );
-    return state ? { key: boxId, state, box: { id: box.id, name: box.name } } : null;
-  } catch {
-    // A box deleted since its alert has nothing left to raise.
-    return null;
-  }
-}
-
-async function loadBanners(): Promise<BannerItem[]> {
-  const budget = await budgetApi.get();
-  const own = userBudgetBanner(budget);
-  const boxes = await Promise.all(
-    alertedBoxIds(budget)
-      .slice(0, MAX_BOX_BANNERS)
-      .map((boxId) => boxBanner(boxId, budget.alerts)),
-  );
-  const items: BannerItem[] = own ? [{ key: "user", state: own, box: null }] : [];
-  return [...items, ...boxes.filter((item) => item !== null)];
-}
-
 function percentOf({ spentUsd, capUsd }: BudgetBannerState): number {
   return capUsd === 0 ? 100 : Math.floor((spentUsd / capUsd) * 100);
 }
@@ -62,7 +35,10 @@ function BannerText({ item }: { item: BannerItem }) {
   const { state, box } = item;
   const amounts = `${formatUsd(state.spentUsd)} of ${formatUsd(state.capUsd)}`;
   const link = (
-    <Link href={box ? `${USAGE_PATH}#box-budget-${encodeURIComponent(box.id)}` : `${USAGE_PATH}#budget`}>
+    <Link
+      href={box ? `${USAGE_PATH}#box-budget-${encodeURIComponent(box.id)}` : `${USAGE_PATH}#budget`}
+      className="font-medium text-inherit underline underline-offset-4"
+    >
       Settings → Usage
     </Link>
   );
@@ -92,57 +68,81 @@ function BannerText({ item }: { item: BannerItem }) {
 }
 
 /**
- * Shown on every dashboard page once a budget alert went out this period. Read again on each navigation
- * and after a budget form saves, so a raised cap clears it at once.
+ * The banners to show: the user's own cap, and each box with an alert this period. A box deleted since
+ * its alert answers 404 and has nothing left to raise.
  */
-export function BudgetBanner() {
+function useBannerItems(): BannerItem[] {
   const pathname = usePathname();
-  const [items, setItems] = useState<BannerItem[]>([]);
-  const latest = useRef(0);
-
-  const refresh = useCallback(async () => {
-    const request = ++latest.current;
-    try {
-      const next = await loadBanners();
-      if (request === latest.current) {
-        setItems(next);
-      }
-    } catch {
-      // A hint only: the pages show their own errors, and the next navigation tries again.
-    }
-  }, []);
-
+  const budget = useQuery(orpc.budget.get.queryOptions());
+  const { refetch } = budget;
+  // Spend moves while the user works elsewhere: read it again on each navigation (not on a timer).
   useEffect(() => {
     if (pathname) {
-      void refresh();
+      void refetch({ cancelRefetch: false });
     }
-  }, [pathname, refresh]);
+  }, [pathname, refetch]);
 
-  useEffect(() => {
-    const onChange = () => void refresh();
-    window.addEventListener(BUDGET_CHANGED_EVENT, onChange);
-    return () => window.removeEventListener(BUDGET_CHANGED_EVENT, onChange);
-  }, [refresh]);
+  const boxIds = budget.data ? alertedBoxIds(budget.data).slice(0, MAX_BOX_BANNERS) : [];
+  const boxBudgets = useQueries({
+    queries: boxIds.map((boxId) => orpc.budget.getBox.queryOptions({ input: { boxId } })),
+  });
+  const boxes = useQueries({
+    queries: boxIds.map((boxId) => orpc.box.get.queryOptions({ input: { id: boxId } })),
+  });
+  if (!budget.data) {
+    return [];
+  }
+  const { alerts } = budget.data;
+  const own = userBudgetBanner(budget.data);
+  const items: BannerItem[] = own ? [{ key: "user", state: own, box: null }] : [];
+  boxIds.forEach((boxId, index) => {
+    const boxBudget = boxBudgets[index]?.data;
+    const box = boxes[index]?.data;
+    const state = boxBudget
+      ? boxBudgetBanner(
+          boxBudget,
+          alerts.filter((alert) => alert.scope === boxScope(boxId)),
+        )
+      : null;
+    if (state && box) {
+      items.push({ key: boxId, state, box: { id: box.id, name: box.name } });
+    }
+  });
+  return items;
+}
 
+/**
+ * Shown on every dashboard page once a budget alert went out this period. The budget forms invalidate
+ * `orpc.budget`, so a raised cap clears it at once.
+ */
+export function BudgetBanner() {
+  const items = useBannerItems();
   if (items.length === 0) {
     return null;
   }
   return (
-    <div className="budget-banners" data-testid="budget-banners">
-      {items.map((item) => (
-        <p
-          key={item.key}
-          className={`banner banner-block ${item.state.level === "reached" ? "banner-error" : "banner-warning"}`}
-          role={item.state.level === "reached" ? "alert" : "status"}
-          data-testid="budget-banner"
-          data-level={item.state.level}
-          data-scope={item.box ? boxScope(item.box.id) : "user"}
-        >
-          <span>
-            <BannerText item={item} />
-          </span>
-        </p>
-      ))}
+    <div className="grid gap-2" data-testid="budget-banners">
+      {items.map((item) => {
+        const reached = item.state.level === "reached";
+        const Icon = reached ? OctagonAlertIcon : AlertTriangleIcon;
+        return (
+          <Alert
+            key={item.key}
+            variant={reached ? "destructive" : "warning"}
+            role={reached ? "alert" : "status"}
+            data-testid="budget-banner"
+            data-level={item.state.level}
+            data-scope={item.box ? boxScope(item.box.id) : "user"}
+          >
+            <Icon aria-hidden />
+            <AlertDescription className={reached ? "text-destructive" : "text-foreground"}>
+              <p>
+                <BannerText item={item} />
+              </p>
+            </AlertDescription>
+          </Alert>
+        );
+      })}
     </div>
   );
 }

@@ -1,11 +1,20 @@
 "use client";
 
+import { CheckIcon, CopyIcon, XIcon } from "lucide-react";
 import { useEffect, useState } from "react";
-import { CopyIcon } from "./icons";
+import { Button } from "@/components/ui/button";
+
+type CopyState = "idle" | "copied" | "failed";
+
+const SHOWN: Record<CopyState, { icon: typeof CopyIcon; text: string }> = {
+  idle: { icon: CopyIcon, text: "Copy" },
+  copied: { icon: CheckIcon, text: "Copied" },
+  failed: { icon: XIcon, text: "Copy failed" },
+};
 
 /** Copies `value` to the clipboard and says so for a moment (also to screen readers). */
 export function CopyButton({ value, label, testId }: { value: string; label: string; testId?: string }) {
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const [state, setState] = useState<CopyState>("idle");
 
   useEffect(() => {
     if (state === "idle") {
@@ -25,19 +34,11 @@ export function CopyButton({ value, label, testId }: { value: string; label: str
     }
   }
 
+  const { icon: Icon, text } = SHOWN[state];
   return (
-    <button
-      type="button"
-      className="button button-small button-quiet"
-      onClick={copy}
-      aria-label={label}
-      title={label}
-      data-testid={testId}
-    >
-      <CopyIcon />
-      <span aria-live="polite">
-        {state === "copied" ? "Copied" : state === "failed" ? "Copy failed" : "Copy"}
-      </span>
-    </button>
+    <Button variant="ghost" size="sm" onClick={copy} aria-label={label} title={label} data-testid={testId}>
+      <Icon aria-hidden />
+      <span aria-live="polite">{text}</span>
+    </Button>
   );
 }

@@ -1,20 +1,25 @@
 "use client";
 
-import { type FormEvent, useCallback, useId, useState } from "react";
-import { errorMessage, fieldIssue } from "@/lib/api-error";
-import { type Credential, credentialsApi } from "@/lib/box-api";
-import { upsertByKey, withoutKey } from "@/lib/keyed-list";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { credentialKey, type JsonOf, secretValue, type UserOutputs } from "@vps-claude/contract";
+import { LockIcon } from "lucide-react";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Form, FormControl, FormField, FormItem, FormLabel, FormMessage } from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { errorMessage } from "@/lib/api-error";
+import { showServerIssues } from "@/lib/form-errors";
+import { orpc } from "@/lib/orpc";
 import { ConfirmDialog } from "./confirm-dialog";
-import { DeleteButton } from "./delete-button";
-import { Field } from "./field";
-import { SubmitButton } from "./form-buttons";
-import { LockIcon } from "./icons";
 import { EmptyState, ErrorState, LoadingState } from "./panel-states";
 import { RelativeTime } from "./relative-time";
-import { useAuthRedirect } from "./use-auth-redirect";
-import { useConfirmedDelete } from "./use-confirmed-delete";
-import { useFormSubmit } from "./use-form-submit";
-import { useResource } from "./use-resource";
+
+type Credential = JsonOf<UserOutputs["credential"]["list"]>[number];
 
 const SUGGESTED_KEYS = [
   "ANTHROPIC_API_KEY",
@@ -25,186 +30,203 @@ const SUGGESTED_KEYS = [
   "ELEVENLABS_API_KEY",
 ];
 
-function CredentialForm({
-  onCreate,
-}: {
-  onCreate: (input: { key: string; value: string }) => Promise<void>;
-}) {
-  const [key, setKey] = useState("");
-  const [value, setValue] = useState("");
-  const baseId = useId();
-  const id = (field: string) => `${baseId}-${field}`;
+/** The contract's rules for `credential.create` and `credential.update`. */
+const createCredentialForm = z.object({ key: credentialKey, value: secretValue });
+const replaceCredentialForm = z.object({ value: secretValue });
 
-  const { submitting, error, submit } = useFormSubmit(async () => {
-    await onCreate({ key: key.trim(), value });
-    setKey("");
-    setValue("");
+function useCredentials() {
+  return useQuery(orpc.credential.list.queryOptions());
+}
+
+/** After any change the list is read again: it alone knows the new masked value and order. */
+function useInvalidateCredentials() {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: orpc.credential.key() });
+}
+
+function CredentialForm() {
+  const invalidate = useInvalidateCredentials();
+  const form = useForm({
+    resolver: zodResolver(createCredentialForm),
+    defaultValues: { key: "", value: "" },
   });
-
-  const keyIssue = fieldIssue(error, "key");
-  const valueIssue = fieldIssue(error, "value");
+  const create = useMutation(
+    orpc.credential.create.mutationOptions({
+      onSuccess: async () => {
+        form.reset();
+        await invalidate();
+      },
+      onError: (error) => showServerIssues(error, form.setError, ["key", "value"]),
+    }),
+  );
+  const { errors } = form.formState;
+  const submitError = create.error && !errors.key && !errors.value ? errorMessage(create.error) : null;
 
   return (
-    <form
-      className="env-form"
-      onSubmit={submit}
-      noValidate
-      aria-label="Add a credential"
-      data-testid="credential-form"
-    >
-      <div className="credential-form-grid">
-        <Field label="Name" htmlFor={id("key")} error={keyIssue} errorId={id("key-error")}>
-          <input
-            id={id("key")}
-            type="text"
-            className="mono"
-            list={id("keys")}
-            value={key}
-            onChange={(event) => setKey(event.target.value)}
-            placeholder="ANTHROPIC_API_KEY"
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={keyIssue ? true : undefined}
-            aria-describedby={keyIssue ? id("key-error") : undefined}
-            data-testid="credential-key"
+    <Form {...form}>
+      <form
+        className="grid gap-3"
+        onSubmit={form.handleSubmit((input) => create.mutate({ ...input, key: input.key.trim() }))}
+        noValidate
+        aria-label="Add a credential"
+        data-testid="credential-form"
+      >
+        <div className="grid gap-3 sm:grid-cols-[1fr_1fr_auto] sm:items-start">
+          <FormField
+            control={form.control}
+            name="key"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>Name</FormLabel>
+                <FormControl>
+                  <Input
+                    {...field}
+                    className="font-mono"
+                    list="credential-key-suggestions"
+                    placeholder="ANTHROPIC_API_KEY"
+                    autoComplete="off"
+                    spellCheck={false}
+                    data-testid="credential-key"
+                  />
+                </FormControl>
+                <datalist id="credential-key-suggestions">
+                  {SUGGESTED_KEYS.map((suggestion) => (
+                    <option key={suggestion} value={suggestion} />
+                  ))}
+                </datalist>
+                <FormMessage />
+              </FormItem>
+            )}
           />
-          <datalist id={id("keys")}>
-            {SUGGESTED_KEYS.map((suggestion) => (
-              <option key={suggestion} value={suggestion} />
-            ))}
-          </datalist>
-        </Field>
-        <Field label="Value" htmlFor={id("value")} error={valueIssue} errorId={id("value-error")}>
-          <input
-            id={id("value")}
-            type="password"
-            autoComplete="new-password"
-            className="mono"
-            value={value}
-            onChange={(event) => setValue(event.target.value)}
-            spellCheck={false}
-            aria-invalid={valueIssue ? true : undefined}
-            aria-describedby={valueIssue ? id("value-error") : undefined}
-            data-testid="credential-value"
+          <FormField
+            control={form.control}
+            name="value"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>Value</FormLabel>
+                <FormControl>
+                  <Input
+                    {...field}
+                    type="password"
+                    autoComplete="new-password"
+                    className="font-mono"
+                    spellCheck={false}
+                    data-testid="credential-value"
+                  />
+                </FormControl>
+                <FormMessage />
+              </FormItem>
+            )}
           />
-        </Field>
-        <div className="field field-submit">
-          <SubmitButton busy={submitting} testId="credential-submit">
-            Add credential
-          </SubmitButton>
+          <Button
+            type="submit"
+            className="sm:mt-[1.375rem]"
+            disabled={create.isPending}
+            data-testid="credential-submit"
+          >
+            {create.isPending ? "Adding…" : "Add credential"}
+          </Button>
         </div>
-      </div>
-      {error && !keyIssue && !valueIssue ? (
-        <p className="form-error" role="alert" data-testid="credential-error">
-          {errorMessage(error)}
-        </p>
-      ) : null}
-    </form>
+        {submitError ? (
+          <p className="text-sm text-destructive" role="alert" data-testid="credential-error">
+            {submitError}
+          </p>
+        ) : null}
+      </form>
+    </Form>
   );
 }
 
-function CredentialRow({
-  credential,
-  onChanged,
-  onDeleted,
-}: {
-  credential: Credential;
-  onChanged: (credential: Credential) => void;
-  onDeleted: (key: string) => void;
-}) {
-  const handleAuth = useAuthRedirect();
-  const [replacing, setReplacing] = useState(false);
-  const [value, setValue] = useState("");
-  const [saving, setSaving] = useState(false);
-  const [replaceError, setReplaceError] = useState<string | null>(null);
-  const deletion = useConfirmedDelete(
-    () => credentialsApi.remove(credential.key),
-    () => onDeleted(credential.key),
+function ReplaceForm({ credential, onDone }: { credential: Credential; onDone: () => void }) {
+  const invalidate = useInvalidateCredentials();
+  const form = useForm({ resolver: zodResolver(replaceCredentialForm), defaultValues: { value: "" } });
+  const replace = useMutation(
+    orpc.credential.update.mutationOptions({
+      onSuccess: async () => {
+        await invalidate();
+        onDone();
+      },
+      onError: (error) => {
+        if (!showServerIssues(error, form.setError, ["value"])) {
+          form.setError("value", { type: "server", message: errorMessage(error) });
+        }
+      },
+    }),
   );
-  const valueId = useId();
-
-  async function replace(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setSaving(true);
-    setReplaceError(null);
-    try {
-      onChanged(await credentialsApi.update(credential.key, value));
-      setReplacing(false);
-      setValue("");
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        setReplaceError(fieldIssue(caught, "value") ?? errorMessage(caught));
-      }
-    } finally {
-      setSaving(false);
-    }
-  }
 
   return (
-    <li className="env-row" data-testid="credential-item" data-key={credential.key}>
-      <div className="env-row-view">
-        <span className="env-name">
-          <code className="env-key" data-testid="credential-item-key">
-            {credential.key}
-          </code>
-          <span className="badge badge-secret">
-            <LockIcon /> secret
-          </span>
-        </span>
-        <code className="env-value" data-testid="credential-item-value">
-          {credential.maskedValue}
-        </code>
-        <span className="muted small env-updated">
-          <RelativeTime iso={credential.updatedAt} />
-        </span>
-        <div className="button-row">
-          <button
-            type="button"
-            className="button button-small"
-            onClick={() => {
-              setReplacing((open) => !open);
-              setReplaceError(null);
-            }}
-            aria-expanded={replacing}
-            aria-label={`Replace ${credential.key}`}
-            data-testid="credential-replace"
-          >
-            Replace
-          </button>
-          <DeleteButton
-            label={`Delete ${credential.key}`}
-            testId="credential-delete"
-            onClick={deletion.ask}
-          />
-        </div>
-      </div>
-      {replacing ? (
-        <form className="replace-form" onSubmit={replace} noValidate aria-label={`Replace ${credential.key}`}>
-          <label htmlFor={valueId}>New value for {credential.key}</label>
-          <div className="inline-form">
-            <input
-              id={valueId}
-              type="password"
-              autoComplete="new-password"
-              className="mono"
-              value={value}
-              onChange={(event) => setValue(event.target.value)}
-              aria-invalid={replaceError ? true : undefined}
-              data-testid="credential-replace-value"
-            />
-            <SubmitButton busy={saving}>Save</SubmitButton>
-          </div>
-          {replaceError ? (
-            <p className="form-error" role="alert">
-              {replaceError}
-            </p>
-          ) : null}
-        </form>
-      ) : null}
+    <Form {...form}>
+      <form
+        className="grid gap-2 border-t pt-3"
+        onSubmit={form.handleSubmit(({ value }) => replace.mutate({ key: credential.key, value }))}
+        noValidate
+        aria-label={`Replace ${credential.key}`}
+      >
+        <FormField
+          control={form.control}
+          name="value"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>New value for {credential.key}</FormLabel>
+              <div className="flex gap-2">
+                <FormControl>
+                  <Input
+                    {...field}
+                    type="password"
+                    autoComplete="new-password"
+                    className="font-mono"
+                    spellCheck={false}
+                    autoFocus
+                    data-testid="credential-replace-value"
+                  />
+                </FormControl>
+                <Button type="submit" disabled={replace.isPending} data-testid="credential-replace-save">
+                  {replace.isPending ? "Saving…" : "Save"}
+                </Button>
+              </div>
+              <FormMessage role="alert" data-testid="credential-replace-error" />
+            </FormItem>
+          )}
+        />
+      </form>
+    </Form>
+  );
+}
+
+function DeleteCredential({ credential }: { credential: Credential }) {
+  const invalidate = useInvalidateCredentials();
+  const [open, setOpen] = useState(false);
+  const remove = useMutation(
+    orpc.credential.delete.mutationOptions({
+      onSuccess: async () => {
+        setOpen(false);
+        await invalidate();
+      },
+    }),
+  );
+  return (
+    <>
+      <Button
+        variant="outline"
+        size="sm"
+        className="border-destructive/40 text-destructive hover:bg-destructive/10 hover:text-destructive"
+        onClick={() => {
+          remove.reset();
+          setOpen(true);
+        }}
+        aria-label={`Delete ${credential.key}`}
+        data-testid="credential-delete"
+      >
+        Delete
+      </Button>
       <ConfirmDialog
-        {...deletion.dialog}
+        open={open}
         title={`Delete ${credential.key}?`}
         confirmLabel="Delete credential"
+        busy={remove.isPending}
+        error={remove.error ? errorMessage(remove.error) : null}
+        onConfirm={() => remove.mutate({ key: credential.key })}
+        onCancel={() => setOpen(false)}
       >
         <p>
           {credential.key === "ANTHROPIC_API_KEY"
@@ -212,80 +234,110 @@ function CredentialRow({
             : "Your boxes lose it at their next deploy."}
         </p>
       </ConfirmDialog>
+    </>
+  );
+}
+
+function CredentialRow({ credential }: { credential: Credential }) {
+  const [replacing, setReplacing] = useState(false);
+  return (
+    <li className="grid gap-3 rounded-lg border p-3" data-testid="credential-item" data-key={credential.key}>
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
+        <div className="flex min-w-0 flex-wrap items-center gap-2">
+          <code className="font-mono text-sm font-medium break-all" data-testid="credential-item-key">
+            {credential.key}
+          </code>
+          <Badge variant="secondary">
+            <LockIcon aria-hidden /> secret
+          </Badge>
+        </div>
+        <code className="font-mono text-sm text-muted-foreground" data-testid="credential-item-value">
+          {credential.maskedValue}
+        </code>
+        <span className="text-xs text-muted-foreground">
+          changed <RelativeTime iso={credential.updatedAt} />
+        </span>
+        <div className="flex gap-2 sm:ml-auto">
+          <Button
+            variant="outline"
+            size="sm"
+            onClick={() => setReplacing((open) => !open)}
+            aria-expanded={replacing}
+            aria-label={replacing ? `Cancel replacing ${credential.key}` : `Replace ${credential.key}`}
+            data-testid="credential-replace"
+          >
+            {replacing ? "Cancel" : "Replace"}
+          </Button>
+          <DeleteCredential credential={credential} />
+        </div>
+      </div>
+      {replacing ? <ReplaceForm credential={credential} onDone={() => setReplacing(false)} /> : null}
     </li>
   );
 }
 
-export function CredentialsPanel() {
-  const handleAuth = useAuthRedirect();
-  const credentials = useResource(credentialsApi.list);
-  const { setData } = credentials;
-
-  const upsert = useCallback(
-    (credential: Credential) => setData((current) => upsertByKey(current, credential)),
-    [setData],
-  );
-
-  async function create(input: { key: string; value: string }) {
-    try {
-      upsert(await credentialsApi.create(input));
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        throw caught;
-      }
-    }
+function CredentialList() {
+  const credentials = useCredentials();
+  if (credentials.isPending) {
+    return <LoadingState label="Loading credentials…" testId="credentials-loading" />;
   }
+  if (credentials.isError) {
+    return (
+      <ErrorState
+        title="Could not load your credentials"
+        error={credentials.error}
+        onRetry={() => credentials.refetch()}
+        testId="credentials-error"
+      />
+    );
+  }
+  if (credentials.data.length === 0) {
+    return (
+      <EmptyState title="No credentials yet" testId="credentials-empty">
+        Add <code className="font-mono">ANTHROPIC_API_KEY</code> so your boxes run on your own Anthropic
+        account.
+      </EmptyState>
+    );
+  }
+  return (
+    <ul className="grid gap-2" data-testid="credential-list">
+      {credentials.data.map((credential) => (
+        <CredentialRow key={credential.key} credential={credential} />
+      ))}
+    </ul>
+  );
+}
 
-  const list = credentials.data ?? [];
-  const hasAnthropicKey = list.some((credential) => credential.key === "ANTHROPIC_API_KEY");
+export function CredentialsPanel() {
+  const credentials = useCredentials();
+  const hasAnthropicKey = credentials.data?.some((credential) => credential.key === "ANTHROPIC_API_KEY");
 
   return (
-    <section className="card" aria-labelledby="credentials-title" data-testid="credentials">
-      <h2 id="credentials-title" className="card-title">
-        Credentials
-      </h2>
-      <div className="muted small prose">
-        <p>
-          Credentials are encrypted at rest and never shown again after saving. Each one reaches every box you
-          own as an environment variable (a box's own env var of the same name wins).
-        </p>
-        <p>
-          <strong>
-            <code>ANTHROPIC_API_KEY</code>
-          </strong>{" "}
-          is special: it never enters a box. Claude in your boxes reaches the model through the platform,
-          which adds your key instead of the platform's{hasAnthropicKey ? " — yours is set" : ""}; a change
-          applies within seconds, without a redeploy. Other credentials are applied at each box's next deploy.
-        </p>
-      </div>
-      <CredentialForm onCreate={create} />
-      <h3 className="small-heading">Saved credentials</h3>
-      {credentials.error ? (
-        <ErrorState
-          title="Could not load your credentials"
-          error={credentials.error}
-          onRetry={credentials.reload}
-          testId="credentials-error"
-        />
-      ) : null}
-      {credentials.loading ? (
-        <LoadingState label="Loading credentials…" testId="credentials-loading" />
-      ) : list.length === 0 && !credentials.error ? (
-        <EmptyState title="No credentials yet" testId="credentials-empty">
-          Add <code>ANTHROPIC_API_KEY</code> so your boxes run on your own Anthropic account.
-        </EmptyState>
-      ) : (
-        <ul className="env-list" data-testid="credential-list">
-          {list.map((credential) => (
-            <CredentialRow
-              key={credential.key}
-              credential={credential}
-              onChanged={upsert}
-              onDeleted={(key) => setData((current) => withoutKey(current, key))}
-            />
-          ))}
-        </ul>
-      )}
-    </section>
+    <Card aria-labelledby="credentials-title" data-testid="credentials">
+      <CardHeader>
+        <CardTitle id="credentials-title">Credentials</CardTitle>
+        <CardDescription className="grid gap-2">
+          <span>
+            Credentials are encrypted at rest and never shown again after saving. Each one reaches every box
+            you own as an environment variable (a box's own env var of the same name wins).
+          </span>
+          <span>
+            <strong className="font-mono text-foreground">ANTHROPIC_API_KEY</strong> is special: it never
+            enters a box. Claude in your boxes reaches the model through the platform, which adds your key
+            instead of the platform's{hasAnthropicKey ? " — yours is set" : ""}; a change applies within
+            seconds, without a redeploy. Other credentials are applied at each box's next deploy.
+          </span>
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="grid gap-6">
+        <CredentialForm />
+        <section className="grid gap-3" aria-labelledby="saved-credentials-title">
+          <h3 id="saved-credentials-title" className="text-sm font-medium">
+            Saved credentials
+          </h3>
+          <CredentialList />
+        </section>
+      </CardContent>
+    </Card>
   );
 }

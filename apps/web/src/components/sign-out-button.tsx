@@ -1,44 +1,50 @@
 "use client";
 
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { LogOutIcon } from "lucide-react";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
-import { authApi } from "@/lib/api-client";
+import { toast } from "sonner";
+import { Button } from "@/components/ui/button";
 import { errorMessage } from "@/lib/api-error";
+import { authClient } from "@/lib/auth-client";
 
-export function SignOutButton() {
+/**
+ * Ends the session, forgets every answer cached for this user (the next one to sign in on this
+ * browser must not see them), and goes to sign-in. A failure is announced in a toast, so the header's
+ * button and its phone menu report it alike.
+ */
+export function useSignOut() {
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  async function signOut() {
-    setBusy(true);
-    setError(null);
-    try {
-      await authApi.signOut();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      const { error } = await authClient.signOut();
+      if (error) {
+        throw new Error(error.message || `the server answered ${error.status}`);
+      }
+    },
+    onSuccess: () => {
+      queryClient.clear();
       router.replace("/sign-in");
       router.refresh();
-    } catch (caught) {
-      setError(errorMessage(caught));
-      setBusy(false);
-    }
-  }
+    },
+    onError: (error) => toast.error(`Sign out failed: ${errorMessage(error)}`),
+  });
+}
 
+export function SignOutButton() {
+  const signOut = useSignOut();
+  const busy = signOut.isPending || signOut.isSuccess;
   return (
-    <>
-      <button
-        type="button"
-        className="button button-small"
-        onClick={signOut}
-        disabled={busy}
-        data-testid="sign-out"
-      >
-        {busy ? "Signing out…" : "Sign out"}
-      </button>
-      {error ? (
-        <span className="form-error small" role="alert">
-          Sign out failed: {error}
-        </span>
-      ) : null}
-    </>
+    <Button
+      variant="outline"
+      size="sm"
+      onClick={() => signOut.mutate()}
+      disabled={busy}
+      data-testid="sign-out"
+    >
+      <LogOutIcon aria-hidden />
+      {busy ? "Signing out…" : "Sign out"}
+    </Button>
   );
 }

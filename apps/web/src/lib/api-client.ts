@@ -1,4 +1,4 @@
-import { ApiError, asApiError, readApiError } from "./api-error";
+import { asApiError, readApiError } from "./api-error";
 import type { Box } from "./box";
 
 /** Calls the API through the dashboard's same-origin proxy; a non-2xx answer throws an ApiError. */
@@ -62,52 +62,3 @@ export const boxesApi = {
   redeploy: (id: string) => requestJson<Box>("/rpc/box/deploy", { method: "POST", body: { id } }),
   remove: (id: string) => requestJson<Box>(`/rpc/box/${encodeURIComponent(id)}`, { method: "DELETE" }),
 };
-
-export interface AuthUser {
-  id: string;
-  name: string;
-  email: string;
-}
-
-export const authApi = {
-  signUp: (input: { name: string; email: string; password: string }) =>
-    requestJson<{ token: string | null; user: AuthUser }>("/api/auth/sign-up/email", {
-      method: "POST",
-      body: input,
-    }),
-  signIn: (input: { email: string; password: string }) =>
-    requestJson<{ token: string; user: AuthUser }>("/api/auth/sign-in/email", {
-      method: "POST",
-      body: input,
-    }),
-  signOut: () => requestJson<unknown>("/api/auth/sign-out", { method: "POST", body: {} }),
-};
-
-/** Turns better-auth error codes into sentences that tell the user what to do. */
-export function describeAuthError(error: unknown, minPasswordLength: number): string | null {
-  if (!(error instanceof ApiError)) {
-    return null;
-  }
-  if (error.status === 429) {
-    return "Too many attempts. Wait a minute, then try again.";
-  }
-  switch (error.code) {
-    case "INVALID_EMAIL_OR_PASSWORD":
-    case "INVALID_PASSWORD":
-      return "Wrong email or password.";
-    case "USER_ALREADY_EXISTS":
-    case "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL":
-      return "An account with this email already exists. Sign in instead, or use another email.";
-    case "PASSWORD_TOO_SHORT":
-      return `The password is too short: use at least ${minPasswordLength} characters.`;
-    case "PASSWORD_TOO_LONG":
-      return "The password is too long.";
-    case "INVALID_EMAIL":
-      return "That email address does not look valid.";
-    case "INVALID_ORIGIN":
-    case "MISSING_OR_NULL_ORIGIN":
-      return "The server does not trust this dashboard's address. Set PUBLIC_URL to the URL in your address bar.";
-    default:
-      return null;
-  }
-}

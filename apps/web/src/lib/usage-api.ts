@@ -1,7 +1,8 @@
+import { keepPreviousData } from "@tanstack/react-query";
 import type { JsonOf, UserInputs, UserOutputs } from "@vps-claude/contract";
-import { requestJson, segment } from "./api-client";
+import { orpc } from "./orpc";
 
-/** The usage and budget routes' JSON, typed from `userContract` (type-only: no zod in the browser bundle). */
+/** The usage and budget routes' JSON, typed from `userContract`. */
 export type UsageReport = JsonOf<UserOutputs["usage"]["report"]>;
 export type UsageRow = UsageReport["rows"][number];
 export type UsageTotals = UsageReport["totals"];
@@ -20,49 +21,14 @@ type ReportInput = UserInputs["usage"]["report"];
 export type UsageQuery = Required<Pick<ReportInput, "from" | "to">> &
   Pick<ReportInput, "boxId"> & { groupBy: readonly UsageGroup[] };
 
-function searchOf(params: Record<string, string | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) {
-    if (value) {
-      search.set(name, value);
-    }
-  }
-  return search.toString();
+export function reportInput({ from, to, groupBy, boxId }: UsageQuery): ReportInput {
+  return { from, to, groupBy: groupBy.join(","), ...(boxId ? { boxId } : {}) };
 }
 
-export const usageApi = {
-  report: ({ from, to, groupBy, boxId }: UsageQuery) =>
-    requestJson<UsageReport>(`/rpc/usage?${searchOf({ from, to, boxId, groupBy: groupBy.join(",") })}`),
-};
-
-export const budgetApi = {
-  get: () => requestJson<UserBudget>("/rpc/budget"),
-  /** `null` clears the user's own cap (the platform's default, if any, applies). */
-  set: (monthlyUsd: number | null) =>
-    requestJson<UserBudget>("/rpc/budget", { method: "PUT", body: { monthlyUsd } }),
-  getBox: (boxId: string) => requestJson<BoxBudget>(`/rpc/box/${segment(boxId)}/budget`),
-  setBox: (boxId: string, monthlyUsd: number | null) =>
-    requestJson<BoxBudget>(`/rpc/box/${segment(boxId)}/budget`, { method: "PUT", body: { monthlyUsd } }),
-};
-
-export const runsApi = {
-  /** One page of the box's runs, newest first. */
-  list: (boxId: string, filter: { trigger?: RunTrigger; cursor?: string; limit?: number }) =>
-    requestJson<RunPage>(
-      `/rpc/box/${segment(boxId)}/runs?${searchOf({
-        trigger: filter.trigger,
-        cursor: filter.cursor,
-        limit: filter.limit === undefined ? undefined : String(filter.limit),
-      })}`,
-    ),
-};
-
 /**
- * Budget forms announce a change, so the banner on every dashboard page (mounted once in the layout)
- * reads the budget again instead of showing an alert the new cap has settled.
+ * One usage report. While the next period or grouping loads, the last answer stays on screen: it
+ * carries its own `groupBy`, so what is drawn stays consistent with itself.
  */
-export const BUDGET_CHANGED_EVENT = "vps:budget-changed";
-
-export function announceBudgetChange(): void {
-  window.dispatchEvent(new Event(BUDGET_CHANGED_EVENT));
+export function usageReportQuery(query: UsageQuery) {
+  return orpc.usage.report.queryOptions({ input: reportInput(query), placeholderData: keepPreviousData });
 }

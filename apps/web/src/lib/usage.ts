@@ -108,18 +108,15 @@ export function groupOf(row: UsageRow, dimension: StackDimension): { key: string
   }
 }
 
-/** Distinct on light and dark backgrounds, and in the order a reader compares stacked bars. */
+/** The theme's chart colours (globals.css), distinct in light and dark mode, in the order bars are compared. */
 const SERIES_COLORS = [
-  "#ea580c",
-  "#2563eb",
-  "#16a34a",
-  "#9333ea",
-  "#0891b2",
-  "#ca8a04",
-  "#db2777",
-  "#4b5563",
+  "var(--chart-1)",
+  "var(--chart-2)",
+  "var(--chart-3)",
+  "var(--chart-4)",
+  "var(--chart-5)",
 ];
-const OTHER_COLOR = "#94a3b8";
+const OTHER_COLOR = "var(--muted-foreground)";
 
 export interface ChartSeries {
   /** The bar's data key in each point (`s0`, `s1`, … or `other`), safe whatever the group's name. */

@@ -12,7 +12,7 @@ export default async function AuthLayout({ children }: { children: ReactNode }) 
   return (
     <>
       <SiteHeader email={null} />
-      <main className="container auth-main">{children}</main>
+      <main className="flex justify-center px-4 py-10 sm:py-16">{children}</main>
     </>
   );
 }

@@ -1,276 +1,295 @@
 "use client";
 
+import { zodResolver } from "@hookform/resolvers/zod";
+import { type UseQueryResult, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { setBudgetInput } from "@vps-claude/contract";
 import Link from "next/link";
-import { type FormEvent, useCallback, useId, useState } from "react";
-import { ApiError, errorMessage, fieldIssue } from "@/lib/api-error";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import {
+  Form,
+  FormControl,
+  FormDescription,
+  FormField,
+  FormItem,
+  FormLabel,
+  FormMessage,
+} from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { asApiError, errorMessage } from "@/lib/api-error";
 import type { Box } from "@/lib/box";
+import { showServerIssues } from "@/lib/form-errors";
+import { api, orpc } from "@/lib/orpc";
 import { budgetInputText, formatUsd, parseBudgetAmount } from "@/lib/usage";
-import { announceBudgetChange, type BoxBudget, budgetApi, type UserBudget } from "@/lib/usage-api";
-import { Field, FieldError } from "../field";
-import { SubmitButton } from "../form-buttons";
+import type { UserBudget } from "@/lib/usage-api";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
-import { useAuthRedirect } from "../use-auth-redirect";
-import { useResource } from "../use-resource";
+import { NumberCell } from "./usage-table";
 
 /**
- * The form has one field, so a 400 is about the amount even when it is not a schema issue (the
+ * The amount as typed ("$12.50", "" for no cap), read into dollars and then held to the contract's
+ * own range, so the field shows the server's sentence before the round trip.
+ */
+const capForm = z.object({
+  monthlyUsd: z
+    .string()
+    .transform((text, ctx) => {
+      const amount = parseBudgetAmount(text);
+      if (!amount.ok) {
+        ctx.addIssue({ code: "custom", message: amount.message });
+        return z.NEVER;
+      }
+      return amount.value;
+    })
+    .pipe(setBudgetInput.shape.monthlyUsd),
+});
+
+/**
+ * A cap form has one field, so a 400 is about the amount even when it is not a schema issue (the
  * server's "at most the platform's limit of $50.00" or "fractions of a cent").
  */
-function amountRefusal(error: unknown): string | null {
-  return error instanceof ApiError && error.status === 400 ? error.message : null;
+function isAmountRefusal(error: unknown): boolean {
+  return asApiError(error)?.status === 400;
 }
 
-interface CapSave {
-  saving: boolean;
-  /** The message for the field: the client's own check, or the server's words about `monthlyUsd`. */
-  fieldError: string | null;
-  /** Anything else that went wrong. */
-  formError: string | null;
-  saved: boolean;
-  save: (event: FormEvent<HTMLFormElement>) => Promise<void>;
-}
-
-/** Parses the amount, sends it, and sorts what went wrong into the field's message or the form's. */
-function useCapSave(text: string, send: (monthlyUsd: number | null) => Promise<void>): CapSave {
-  const handleAuth = useAuthRedirect();
-  const [saving, setSaving] = useState(false);
-  const [fieldError, setFieldError] = useState<string | null>(null);
-  const [formError, setFormError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
-
-  async function save(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setFieldError(null);
-    setFormError(null);
-    setSaved(false);
-    const amount = parseBudgetAmount(text);
-    if (!amount.ok) {
-      setFieldError(amount.message);
-      return;
-    }
-    setSaving(true);
-    try {
-      await send(amount.value);
-      setSaved(true);
-      announceBudgetChange();
-    } catch (caught) {
-      if (handleAuth(caught)) {
-        return;
-      }
-      const issue = fieldIssue(caught, "monthlyUsd") ?? amountRefusal(caught);
-      if (issue) {
-        setFieldError(issue);
-      } else {
-        setFormError(errorMessage(caught));
-      }
-    } finally {
-      setSaving(false);
-    }
-  }
-
-  return { saving, fieldError, formError, saved, save };
-}
-
-function UserCapForm({ budget, onSaved }: { budget: UserBudget; onSaved: (budget: UserBudget) => void }) {
-  const [text, setText] = useState(() => budgetInputText(budget.monthlyUsd));
-  const id = useId();
-  const { saving, fieldError, formError, saved, save } = useCapSave(text, async (monthlyUsd) => {
-    const updated = await budgetApi.set(monthlyUsd);
-    onSaved(updated);
-    setText(budgetInputText(updated.monthlyUsd));
+/**
+ * One cap's form: parses the amount, sends it, puts what the server says about it under the field,
+ * and invalidates every budget view (this page's figures and the banner on every page).
+ */
+function useCapForm(
+  saved: number | null,
+  send: (monthlyUsd: number | null) => Promise<{ monthlyUsd: number | null }>,
+) {
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(capForm),
+    defaultValues: { monthlyUsd: budgetInputText(saved) },
   });
+  const save = useMutation({
+    mutationFn: send,
+    onSuccess: async (updated) => {
+      form.reset({ monthlyUsd: budgetInputText(updated.monthlyUsd) });
+      await queryClient.invalidateQueries({ queryKey: orpc.budget.key() });
+    },
+    onError: (error) => {
+      if (!showServerIssues(error, form.setError, ["monthlyUsd"]) && isAmountRefusal(error)) {
+        form.setError("monthlyUsd", { type: "server", message: errorMessage(error) });
+      }
+    },
+  });
+  const onSubmit = form.handleSubmit(({ monthlyUsd }) => save.mutate(monthlyUsd));
+  const formError = save.error && !form.formState.errors.monthlyUsd ? errorMessage(save.error) : null;
+  return { form, save, onSubmit, formError };
+}
+
+function UserCapForm({ budget }: { budget: UserBudget }) {
+  const { form, save, onSubmit, formError } = useCapForm(budget.monthlyUsd, (monthlyUsd) =>
+    api.budget.set({ monthlyUsd }),
+  );
   const platformCap = budget.defaultMonthlyUsd;
 
   return (
-    <form
-      className="budget-form"
-      onSubmit={save}
-      noValidate
-      aria-label="Your monthly cap"
-      data-testid="budget-form"
-    >
-      <Field
-        label="Your monthly cap (US dollars)"
-        htmlFor={id}
-        error={fieldError}
-        errorId={`${id}-error`}
-        errorTestId="budget-error"
+    <Form {...form}>
+      <form
+        className="grid gap-2"
+        onSubmit={onSubmit}
+        noValidate
+        aria-label="Your monthly cap"
+        data-testid="budget-form"
       >
-        <div className="inline-form">
-          <input
-            id={id}
-            type="text"
-            inputMode="decimal"
-            autoComplete="off"
-            value={text}
-            onChange={(event) => setText(event.target.value)}
-            placeholder={platformCap === null ? "No cap" : budgetInputText(platformCap)}
-            aria-invalid={fieldError ? true : undefined}
-            aria-describedby={`${id}-hint${fieldError ? ` ${id}-error` : ""}`}
-            data-testid="budget-input"
-          />
-          <SubmitButton busy={saving} testId="budget-save">
-            Save
-          </SubmitButton>
-        </div>
-      </Field>
-      <p id={`${id}-hint`} className="muted small budget-note">
-        Leave it empty for no cap of your own
-        {platformCap === null
-          ? "."
-          : `; the platform's cap of ${formatUsd(platformCap)} applies, and yours may only be lower.`}{" "}
-        Every box's runs stop when the month's spend reaches it.
-      </p>
-      {formError ? (
-        <p className="form-error" role="alert" data-testid="budget-form-error">
-          {formError}
-        </p>
-      ) : null}
-      {saved ? (
-        <p className="muted small budget-note" role="status" data-testid="budget-saved">
-          Saved.
-        </p>
-      ) : null}
-    </form>
+        <FormField
+          control={form.control}
+          name="monthlyUsd"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>Your monthly cap (US dollars)</FormLabel>
+              <div className="flex max-w-sm gap-2">
+                <FormControl>
+                  <Input
+                    {...field}
+                    inputMode="decimal"
+                    autoComplete="off"
+                    placeholder={platformCap === null ? "No cap" : budgetInputText(platformCap)}
+                    data-testid="budget-input"
+                  />
+                </FormControl>
+                <Button type="submit" disabled={save.isPending} data-testid="budget-save">
+                  {save.isPending ? "Saving…" : "Save"}
+                </Button>
+              </div>
+              <FormDescription>
+                Leave it empty for no cap of your own
+                {platformCap === null
+                  ? "."
+                  : `; the platform's cap of ${formatUsd(platformCap)} applies, and yours may only be lower.`}{" "}
+                Every box's runs stop when the month's spend reaches it.
+              </FormDescription>
+              <FormMessage role="alert" data-testid="budget-error" />
+            </FormItem>
+          )}
+        />
+        {formError ? (
+          <p className="text-sm text-destructive" role="alert" data-testid="budget-form-error">
+            {formError}
+          </p>
+        ) : null}
+        {save.isSuccess ? (
+          <p className="text-sm text-success" role="status" data-testid="budget-saved">
+            Saved.
+          </p>
+        ) : null}
+      </form>
+    </Form>
+  );
+}
+
+function BoxCapForm({ box, monthlyUsd }: { box: Box; monthlyUsd: number | null }) {
+  const { form, save, onSubmit, formError } = useCapForm(monthlyUsd, (next) =>
+    api.budget.setBox({ boxId: box.id, monthlyUsd: next }),
+  );
+  return (
+    <Form {...form}>
+      <form className="grid gap-1" onSubmit={onSubmit} noValidate aria-label={`Monthly cap for ${box.name}`}>
+        <FormField
+          control={form.control}
+          name="monthlyUsd"
+          render={({ field }) => (
+            <FormItem className="gap-1">
+              <FormLabel className="sr-only">Monthly cap for {box.name} (US dollars)</FormLabel>
+              <div className="flex items-center gap-2">
+                <FormControl>
+                  <Input
+                    {...field}
+                    className="w-28"
+                    inputMode="decimal"
+                    autoComplete="off"
+                    placeholder="No cap"
+                    data-testid="box-budget-input"
+                  />
+                </FormControl>
+                <Button
+                  type="submit"
+                  variant="outline"
+                  size="sm"
+                  disabled={save.isPending}
+                  data-testid="box-budget-save"
+                >
+                  Save<span className="sr-only"> the cap for {box.name}</span>
+                </Button>
+                {save.isSuccess ? (
+                  <span className="text-sm text-success" role="status">
+                    Saved.
+                  </span>
+                ) : null}
+              </div>
+              <FormMessage role="alert" className="whitespace-normal" data-testid="box-budget-error" />
+            </FormItem>
+          )}
+        />
+        {formError ? (
+          <p
+            className="text-sm whitespace-normal text-destructive"
+            role="alert"
+            data-testid="box-budget-error"
+          >
+            {formError}
+          </p>
+        ) : null}
+      </form>
+    </Form>
   );
 }
 
 function BoxCapRow({ box }: { box: Box }) {
-  const load = useCallback(() => budgetApi.getBox(box.id), [box.id]);
-  const budget = useResource(load);
-  const { setData } = budget;
-
+  const budget = useQuery(orpc.budget.getBox.queryOptions({ input: { boxId: box.id } }));
   return (
-    <tr data-testid="box-budget-row" data-box-id={box.id} id={`box-budget-${box.id}`}>
-      <th scope="row">
-        <Link href={`/boxes/${encodeURIComponent(box.id)}`}>{box.name}</Link>
-      </th>
+    <TableRow data-testid="box-budget-row" data-box-id={box.id} id={`box-budget-${box.id}`}>
+      <TableHead scope="row" className="font-normal">
+        <Link
+          href={`/boxes/${encodeURIComponent(box.id)}`}
+          className="font-medium text-foreground hover:underline"
+        >
+          {box.name}
+        </Link>
+      </TableHead>
       {budget.data ? (
         <>
-          <td className="numeric" data-cell="spent" data-value={budget.data.spentUsd}>
-            {formatUsd(budget.data.spentUsd)}
-          </td>
-          <td>
-            <BoxCapForm box={box} budget={budget.data} onSaved={(updated) => setData(updated)} />
-          </td>
+          <NumberCell name="spent" value={budget.data.spentUsd} text={formatUsd(budget.data.spentUsd)} />
+          <TableCell>
+            <BoxCapForm box={box} monthlyUsd={budget.data.monthlyUsd} />
+          </TableCell>
         </>
       ) : (
-        <td colSpan={2}>
-          {budget.error ? (
-            <span className="form-error">Could not load its budget: {errorMessage(budget.error)}</span>
+        <TableCell colSpan={2}>
+          {budget.isError ? (
+            <span className="text-destructive">Could not load its budget: {errorMessage(budget.error)}</span>
           ) : (
-            <span className="muted small">Loading…</span>
+            <span className="text-muted-foreground">Loading…</span>
           )}
-        </td>
+        </TableCell>
       )}
-    </tr>
+    </TableRow>
   );
 }
 
-function BoxCapForm({
-  box,
-  budget,
-  onSaved,
-}: {
-  box: Box;
-  budget: BoxBudget;
-  onSaved: (budget: BoxBudget) => void;
-}) {
-  const [text, setText] = useState(() => budgetInputText(budget.monthlyUsd));
-  const id = useId();
-  const { saving, fieldError, formError, saved, save } = useCapSave(text, async (monthlyUsd) => {
-    const updated = await budgetApi.setBox(box.id, monthlyUsd);
-    onSaved(updated);
-    setText(budgetInputText(updated.monthlyUsd));
-  });
-  const error = fieldError ?? formError;
-
+function BoxCaps({ boxes }: { boxes: UseQueryResult<Box[]> }) {
+  if (boxes.isPending) {
+    return <LoadingState label="Loading boxes…" />;
+  }
+  if (boxes.isError) {
+    return (
+      <ErrorState title="Could not load your boxes" error={boxes.error} onRetry={() => boxes.refetch()} />
+    );
+  }
+  if (boxes.data.length === 0) {
+    return <EmptyState title="No boxes yet" />;
+  }
   return (
-    <form className="box-budget-form" onSubmit={save} noValidate aria-label={`Monthly cap for ${box.name}`}>
-      <div className="inline-form">
-        <label htmlFor={id} className="visually-hidden">
-          Monthly cap for {box.name} (US dollars)
-        </label>
-        <input
-          id={id}
-          type="text"
-          inputMode="decimal"
-          autoComplete="off"
-          value={text}
-          onChange={(event) => setText(event.target.value)}
-          placeholder="No cap"
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-error` : undefined}
-          data-testid="box-budget-input"
-        />
-        <SubmitButton busy={saving} className="button button-small" testId="box-budget-save">
-          <span aria-hidden="true">Save</span>
-          <span className="visually-hidden">Save the cap for {box.name}</span>
-        </SubmitButton>
-        {saved ? (
-          <span className="muted small" role="status">
-            Saved.
-          </span>
-        ) : null}
-      </div>
-      <FieldError message={error} id={`${id}-error`} testId="box-budget-error" />
-    </form>
+    <Table data-testid="box-budgets" scrollLabel="Monthly caps per box">
+      <caption className="sr-only">Monthly caps per box</caption>
+      <TableHeader>
+        <TableRow>
+          <TableHead scope="col">Box</TableHead>
+          <TableHead scope="col" className="text-right">
+            Spent this month
+          </TableHead>
+          <TableHead scope="col">Monthly cap (USD)</TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {boxes.data.map((box) => (
+          <BoxCapRow key={box.id} box={box} />
+        ))}
+      </TableBody>
+    </Table>
   );
 }
 
-export function BudgetSettings({
-  budget,
-  onBudgetSaved,
-  boxes,
-}: {
-  budget: UserBudget;
-  onBudgetSaved: (budget: UserBudget) => void;
-  boxes: { data: Box[] | undefined; error: unknown; loading: boolean; reload: () => Promise<void> };
-}) {
-  const list = boxes.data ?? [];
+export function BudgetSettings({ budget, boxes }: { budget: UserBudget; boxes: UseQueryResult<Box[]> }) {
   return (
-    <section className="card" id="budget" aria-labelledby="budget-title" data-testid="budget-settings">
-      <h2 id="budget-title" className="card-title">
-        Budgets
-      </h2>
-      <p className="muted small prose">
-        Caps are checked before each model request and media call is forwarded; over a cap the request is
-        refused and the run ends failed with the reason. You get an email at 80 % and at 100 % of each cap,
-        once a month.
-      </p>
-      <UserCapForm budget={budget} onSaved={onBudgetSaved} />
-      <h3 className="small-heading">Per box</h3>
-      <p className="muted small">
-        A box's own cap stops that box alone; empty means only your monthly cap applies.
-      </p>
-      {boxes.error ? (
-        <ErrorState title="Could not load your boxes" error={boxes.error} onRetry={boxes.reload} />
-      ) : null}
-      {boxes.loading ? (
-        <LoadingState label="Loading boxes…" />
-      ) : list.length === 0 && !boxes.error ? (
-        <EmptyState title="No boxes yet" />
-      ) : (
-        <div className="table-wrap">
-          <table className="table usage-table" data-testid="box-budgets">
-            <caption className="visually-hidden">Monthly caps per box</caption>
-            <thead>
-              <tr>
-                <th scope="col">Box</th>
-                <th scope="col" className="numeric">
-                  Spent this month
-                </th>
-                <th scope="col">Monthly cap (USD)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((box) => (
-                <BoxCapRow key={box.id} box={box} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <Card id="budget" aria-labelledby="budget-title" data-testid="budget-settings">
+      <CardHeader>
+        <CardTitle id="budget-title">Budgets</CardTitle>
+        <CardDescription>
+          Caps are checked before each model request and media call is forwarded; over a cap the request is
+          refused and the run ends failed with the reason. You get an email at 80 % and at 100 % of each cap,
+          once a month.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="grid grid-cols-1 gap-6">
+        <UserCapForm budget={budget} />
+        <section className="grid grid-cols-1 gap-2" aria-labelledby="box-caps-title">
+          <h3 id="box-caps-title" className="font-medium">
+            Per box
+          </h3>
+          <p className="text-sm text-muted-foreground">
+            A box's own cap stops that box alone; empty means only your monthly cap applies.
+          </p>
+          <BoxCaps boxes={boxes} />
+        </section>
+      </CardContent>
+    </Card>
   );
 }

@@ -1,14 +1,16 @@
 "use client";
 
+import { type UseQueryResult, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useCallback } from "react";
-import { ApiError } from "@/lib/api-error";
-import { cronjobsApi } from "@/lib/box-api";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { asApiError } from "@/lib/api-error";
 import { formatCost } from "@/lib/format";
+import { api, orpc } from "@/lib/orpc";
 import { CRON_RUN_MAX_PAGES, type DayRange, formatCount, sumCronRuns } from "@/lib/usage";
-import { runsApi, usageApi } from "@/lib/usage-api";
+import { reportInput } from "@/lib/usage-api";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
-import { useResource } from "../use-resource";
+import { NumberCell } from "./usage-table";
 
 /** The boxes whose cronjobs are summed: the costliest first, so a user with hundreds of boxes waits for few. */
 const MAX_BOXES = 20;
@@ -32,15 +34,15 @@ interface CronjobCosts {
 }
 
 function isNotFound(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 404;
+  return asApiError(error)?.status === 404;
 }
 
 /**
  * Per-cronjob costs from the runs each cronjob started (the ledger sums per box and trigger, not per
  * cronjob). Only boxes the ledger shows cron spend for in the range are read.
  */
-async function loadCronjobCosts(range: DayRange): Promise<CronjobCosts> {
-  const report = await usageApi.report({ ...range, groupBy: ["box", "trigger"] });
+async function loadCronjobCosts(range: DayRange, signal: AbortSignal): Promise<CronjobCosts> {
+  const report = await api.usage.report(reportInput({ ...range, groupBy: ["box", "trigger"] }), { signal });
   const cronBoxes = report.rows
     .filter(
       (row) => row.trigger === "cron" && row.boxId !== null && (row.costUsd > 0 || row.modelRequests > 0),
@@ -52,9 +54,13 @@ async function loadCronjobCosts(range: DayRange): Promise<CronjobCosts> {
       const id = boxId ?? "";
       try {
         const [cronjobs, sums] = await Promise.all([
-          cronjobsApi.list(id),
+          api.cronjob.list({ boxId: id }, { signal }),
           sumCronRuns(
-            (cursor) => runsApi.list(id, { trigger: "cron", cursor, limit: RUNS_PAGE_SIZE }),
+            (cursor) =>
+              api.run.list(
+                { boxId: id, trigger: "cron", limit: RUNS_PAGE_SIZE, ...(cursor ? { cursor } : {}) },
+                { signal },
+              ),
             range,
           ),
         ]);
@@ -84,74 +90,96 @@ async function loadCronjobCosts(range: DayRange): Promise<CronjobCosts> {
 }
 
 export function CronjobCostsCard({ range }: { range: DayRange }) {
-  const load = useCallback(() => loadCronjobCosts(range), [range]);
-  const costs = useResource(load);
-  const rows = costs.data?.rows ?? [];
+  const costs = useQuery({
+    // Under the usage report's key, so whatever invalidates usage invalidates this sum too.
+    queryKey: [...orpc.usage.key(), "by-cronjob", range],
+    queryFn: ({ signal }) => loadCronjobCosts(range, signal),
+  });
 
   return (
-    <section className="card" aria-labelledby="cron-costs-title" data-testid="usage-by-cronjob">
-      <h2 id="cron-costs-title" className="card-title">
-        By cronjob
-      </h2>
-      <p className="muted small">
-        What each cronjob's runs cost in this period, from the cost each run ended with.
-      </p>
-      {costs.error ? (
-        <ErrorState title="Could not load the cronjobs' costs" error={costs.error} onRetry={costs.reload} />
-      ) : null}
-      {costs.loading ? (
-        <LoadingState label="Adding up cronjob runs…" />
-      ) : rows.length === 0 && !costs.error ? (
-        <EmptyState title="No cronjob spend in this period" testId="usage-by-cronjob-empty" />
-      ) : (
-        <div className="table-wrap">
-          <table className="table usage-table" data-testid="usage-cronjob-table">
-            <caption className="visually-hidden">Cost per cronjob</caption>
-            <thead>
-              <tr>
-                <th scope="col">Cronjob</th>
-                <th scope="col">Box</th>
-                <th scope="col" className="numeric">
-                  Runs
-                </th>
-                <th scope="col" className="numeric">
-                  Cost
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr
-                  key={`${row.boxId}/${row.cronjobId}`}
-                  data-testid="usage-cronjob-row"
-                  data-cronjob-id={row.cronjobId}
-                >
-                  <th scope="row">{row.cronjobName ?? <span className="muted">Deleted cronjob</span>}</th>
-                  <td>
-                    <Link href={`/boxes/${encodeURIComponent(row.boxId)}?tab=cronjobs`}>{row.boxName}</Link>
-                  </td>
-                  <td className="numeric" data-cell="runs" data-value={row.runs}>
-                    {formatCount(row.runs)}
-                  </td>
-                  <td className="numeric" data-cell="cost" data-value={row.costUsd}>
-                    {formatCost(row.costUsd)}
-                    {row.unpricedRuns > 0 ? (
-                      <span className="muted small"> ({row.unpricedRuns} without a cost yet)</span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {costs.data?.partial ? (
-        <p className="muted small" data-testid="usage-by-cronjob-partial">
-          At least these amounts: only the latest {formatCount(RUNS_PAGE_SIZE * CRON_RUN_MAX_PAGES)} cron runs
-          of each box, and the {MAX_BOXES} boxes with the most cron spend, are added up here. The table by
-          trigger has the full cron total.
-        </p>
-      ) : null}
-    </section>
+    <Card aria-labelledby="cron-costs-title" data-testid="usage-by-cronjob">
+      <CardHeader>
+        <CardTitle id="cron-costs-title">By cronjob</CardTitle>
+        <CardDescription>
+          What each cronjob's runs cost in this period, from the cost each run ended with.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="grid grid-cols-1 gap-3">
+        <CronjobCostsBody costs={costs} />
+        {costs.data?.partial ? (
+          <p className="text-sm text-muted-foreground" data-testid="usage-by-cronjob-partial">
+            At least these amounts: only the latest {formatCount(RUNS_PAGE_SIZE * CRON_RUN_MAX_PAGES)} cron
+            runs of each box, and the {MAX_BOXES} boxes with the most cron spend, are added up here. The table
+            by trigger has the full cron total.
+          </p>
+        ) : null}
+      </CardContent>
+    </Card>
+  );
+}
+
+function CronjobCostsBody({ costs }: { costs: UseQueryResult<CronjobCosts> }) {
+  if (costs.isPending) {
+    return <LoadingState label="Adding up cronjob runs…" />;
+  }
+  if (costs.isError) {
+    return (
+      <ErrorState
+        title="Could not load the cronjobs' costs"
+        error={costs.error}
+        onRetry={() => costs.refetch()}
+      />
+    );
+  }
+  if (costs.data.rows.length === 0) {
+    return <EmptyState title="No cronjob spend in this period" testId="usage-by-cronjob-empty" />;
+  }
+  return (
+    <Table data-testid="usage-cronjob-table" scrollLabel="Cost per cronjob">
+      <caption className="sr-only">Cost per cronjob</caption>
+      <TableHeader>
+        <TableRow>
+          <TableHead scope="col">Cronjob</TableHead>
+          <TableHead scope="col">Box</TableHead>
+          <TableHead scope="col" className="text-right">
+            Runs
+          </TableHead>
+          <TableHead scope="col" className="text-right">
+            Cost
+          </TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {costs.data.rows.map((row) => (
+          <TableRow
+            key={`${row.boxId}/${row.cronjobId}`}
+            data-testid="usage-cronjob-row"
+            data-cronjob-id={row.cronjobId}
+          >
+            <TableHead scope="row" className="font-normal">
+              {row.cronjobName ?? <span className="text-muted-foreground">Deleted cronjob</span>}
+            </TableHead>
+            <TableCell>
+              <Link
+                href={`/boxes/${encodeURIComponent(row.boxId)}?tab=cronjobs`}
+                className="font-medium text-foreground hover:underline"
+              >
+                {row.boxName}
+              </Link>
+            </TableCell>
+            <NumberCell name="runs" value={row.runs} />
+            <NumberCell
+              name="cost"
+              value={row.costUsd}
+              text={
+                row.unpricedRuns > 0
+                  ? `${formatCost(row.costUsd)} (${row.unpricedRuns} without a cost yet)`
+                  : formatCost(row.costUsd)
+              }
+            />
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
   );
 }

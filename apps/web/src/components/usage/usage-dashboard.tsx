@@ -1,10 +1,16 @@
 "use client";
 
+import { type UseQueryResult, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { type ReactNode, useCallback, useId, useMemo, useState } from "react";
-import { boxesApi } from "@/lib/api-client";
+import { type ReactNode, useId, useMemo, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import type { Box } from "@/lib/box";
+import { boxesQuery } from "@/lib/boxes-query";
 import { formatCost } from "@/lib/format";
+import { orpc } from "@/lib/orpc";
 import {
   buildStackedChart,
   type DayRange,
@@ -19,9 +25,8 @@ import {
   USAGE_PERIODS,
   type UsagePeriod,
 } from "@/lib/usage";
-import { budgetApi, type UsageReport, type UsageTotals, usageApi } from "@/lib/usage-api";
+import { type UsageReport, type UsageTotals, type UserBudget, usageReportQuery } from "@/lib/usage-api";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
-import { type Resource, useResource } from "../use-resource";
 import { BudgetSettings } from "./budget-settings";
 import { CronjobCostsCard } from "./cronjob-costs";
 import { SpendSummary } from "./spend-summary";
@@ -33,29 +38,29 @@ function isStackDimension(value: string | undefined): value is StackDimension {
 }
 
 function Totals({ totals }: { totals: UsageTotals }) {
-  const items: { name: string; label: string; value: number; text: string }[] = [
+  const items: { name: string; label: string; value: number; text?: string }[] = [
     { name: "cost", label: "Cost", value: totals.costUsd, text: formatCost(totals.costUsd) },
-    { name: "requests", label: "Model requests", value: totals.modelRequests, text: "" },
-    { name: "input", label: "Input tokens", value: totals.inputTokens, text: "" },
-    { name: "output", label: "Output tokens", value: totals.outputTokens, text: "" },
-    { name: "cache-read", label: "Cache read", value: totals.cacheReadTokens, text: "" },
-    { name: "cache-write", label: "Cache write", value: totals.cacheWriteTokens, text: "" },
-    { name: "media", label: "Media calls", value: totals.mediaCalls, text: "" },
+    { name: "requests", label: "Model requests", value: totals.modelRequests },
+    { name: "input", label: "Input tokens", value: totals.inputTokens },
+    { name: "output", label: "Output tokens", value: totals.outputTokens },
+    { name: "cache-read", label: "Cache read", value: totals.cacheReadTokens },
+    { name: "cache-write", label: "Cache write", value: totals.cacheWriteTokens },
+    { name: "media", label: "Media calls", value: totals.mediaCalls },
   ];
   return (
     <>
-      <dl className="usage-totals" data-testid="usage-totals">
+      <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-7" data-testid="usage-totals">
         {items.map((item) => (
-          <div key={item.name}>
-            <dt>{item.label}</dt>
-            <dd data-total={item.name} data-value={item.value}>
-              {item.text || formatCount(item.value)}
+          <div key={item.name} className="grid gap-0.5 rounded-md border p-3">
+            <dt className="text-xs text-muted-foreground">{item.label}</dt>
+            <dd className="font-semibold tabular-nums" data-total={item.name} data-value={item.value}>
+              {item.text ?? formatCount(item.value)}
             </dd>
           </div>
         ))}
       </dl>
       {totals.unpricedEntries > 0 ? (
-        <p className="muted small" data-testid="usage-unpriced">
+        <p className="text-sm text-muted-foreground" data-testid="usage-unpriced">
           {formatCount(totals.unpricedEntries)} {totals.unpricedEntries === 1 ? "entry has" : "entries have"}{" "}
           no known price (a model or service missing from the price table): not in these costs.
         </p>
@@ -72,18 +77,19 @@ function DimensionSwitch({
   onChange: (dimension: StackDimension) => void;
 }) {
   return (
-    <fieldset className="segmented" data-testid="usage-dimension">
-      <legend className="visually-hidden">Stack the bars by</legend>
+    <fieldset className="flex flex-wrap gap-1" data-testid="usage-dimension">
+      <legend className="sr-only">Stack the bars by</legend>
       {STACK_DIMENSIONS.map((dimension) => (
-        <button
+        <Button
           key={dimension}
-          type="button"
+          variant={value === dimension ? "secondary" : "ghost"}
+          size="sm"
           aria-pressed={value === dimension}
           onClick={() => onChange(dimension)}
           data-dimension={dimension}
         >
           By {DIMENSION_LABELS[dimension].toLowerCase()}
-        </button>
+        </Button>
       ))}
     </fieldset>
   );
@@ -91,12 +97,7 @@ function DimensionSwitch({
 
 function SpendPerDay({ range }: { range: DayRange }) {
   const [dimension, setDimension] = useState<StackDimension>("box");
-  const load = useCallback(
-    () => usageApi.report({ ...range, groupBy: ["day", dimension] }),
-    [range, dimension],
-  );
-  const report = useResource(load);
-  // Built from the answer's own grouping: while the next one loads, the bars stay consistent.
+  const report = useQuery(usageReportQuery({ ...range, groupBy: ["day", dimension] }));
   const shown = report.data;
   const shownDimension = isStackDimension(shown?.groupBy[1]) ? shown.groupBy[1] : dimension;
   const chart = useMemo(
@@ -108,41 +109,42 @@ function SpendPerDay({ range }: { range: DayRange }) {
   );
 
   return (
-    <section className="card" aria-labelledby="spend-per-day-title" data-testid="usage-per-day">
-      <div className="card-heading">
-        <div>
-          <h2 id="spend-per-day-title" className="card-title">
-            Spend per day
-          </h2>
-          {shown ? (
-            <p className="muted small" data-testid="usage-range" data-from={shown.from} data-to={shown.to}>
-              {shown.from} to {shown.to} (UTC)
-            </p>
-          ) : null}
-        </div>
+    <Card aria-labelledby="spend-per-day-title" data-testid="usage-per-day">
+      <CardHeader>
+        <CardTitle id="spend-per-day-title">Spend per day</CardTitle>
+        {shown ? (
+          <CardDescription data-testid="usage-range" data-from={shown.from} data-to={shown.to}>
+            {shown.from} to {shown.to} (UTC)
+          </CardDescription>
+        ) : null}
+      </CardHeader>
+      <CardContent className="grid grid-cols-1 gap-4">
         <DimensionSwitch value={dimension} onChange={setDimension} />
-      </div>
-      {report.error ? (
-        <ErrorState title="Could not load your usage" error={report.error} onRetry={report.reload} />
-      ) : null}
-      {report.loading ? (
-        <LoadingState label="Loading usage…" testId="usage-loading" />
-      ) : shown && chart ? (
-        <>
-          <Totals totals={shown.totals} />
-          {shown.rows.length === 0 ? (
-            <EmptyState title="No spend in this period" testId="usage-empty">
-              Model requests and media calls of your boxes show here as they happen.
-            </EmptyState>
-          ) : (
-            <UsageChart
-              chart={chart}
-              title={`Spend per day by ${DIMENSION_LABELS[shownDimension].toLowerCase()}`}
-            />
-          )}
-        </>
-      ) : null}
-    </section>
+        {report.isPending ? <LoadingState label="Loading usage…" testId="usage-loading" /> : null}
+        {report.isError ? (
+          <ErrorState
+            title="Could not load your usage"
+            error={report.error}
+            onRetry={() => report.refetch()}
+          />
+        ) : null}
+        {shown && chart ? (
+          <>
+            <Totals totals={shown.totals} />
+            {shown.rows.length === 0 ? (
+              <EmptyState title="No spend in this period" testId="usage-empty">
+                Model requests and media calls of your boxes show here as they happen.
+              </EmptyState>
+            ) : (
+              <UsageChart
+                chart={chart}
+                title={`Spend per day by ${DIMENSION_LABELS[shownDimension].toLowerCase()}`}
+              />
+            )}
+          </>
+        ) : null}
+      </CardContent>
+    </Card>
   );
 }
 
@@ -153,12 +155,19 @@ function boxLabel(
   const name = row.boxName ?? row.boxId ?? "No box";
   const existing = row.boxId ? boxes?.find((box) => box.id === row.boxId) : undefined;
   if (existing) {
-    return <Link href={`/boxes/${encodeURIComponent(existing.id)}`}>{existing.name}</Link>;
+    return (
+      <Link
+        href={`/boxes/${encodeURIComponent(existing.id)}`}
+        className="font-medium text-foreground hover:underline"
+      >
+        {existing.name}
+      </Link>
+    );
   }
   // The ledger keeps a deleted box's spend under the name it had.
   return boxes ? (
     <>
-      {name} <span className="muted small">(deleted)</span>
+      {name} <span className="text-muted-foreground">(deleted)</span>
     </>
   ) : (
     name
@@ -186,64 +195,75 @@ function Breakdown({
   boxes: Box[] | undefined;
 }) {
   const titleId = useId();
-  const load = useCallback(() => usageApi.report({ ...range, groupBy: [group] }), [range, group]);
-  const report = useResource(load);
+  const report = useQuery(usageReportQuery({ ...range, groupBy: [group] }));
   const rows = report.data ? tableRows(report.data, group, boxes) : [];
   return (
-    <section className="card" aria-labelledby={titleId} data-testid={`usage-by-${group}`}>
-      <h2 id={titleId} className="card-title">
-        {title}
-      </h2>
-      {report.error ? (
-        <ErrorState title="Could not load your usage" error={report.error} onRetry={report.reload} />
-      ) : null}
-      {report.loading ? (
-        <LoadingState label="Loading usage…" />
-      ) : rows.length === 0 && !report.error ? (
-        <EmptyState title="No spend in this period" />
-      ) : (
-        <UsageTable
-          caption={title}
-          groupLabel={group === "box" ? "Box" : "Trigger"}
-          rows={rows}
-          testId={`usage-${group}-table`}
-        />
-      )}
-    </section>
+    <Card aria-labelledby={titleId} data-testid={`usage-by-${group}`}>
+      <CardHeader>
+        <CardTitle id={titleId}>{title}</CardTitle>
+      </CardHeader>
+      <CardContent>
+        {report.isPending ? (
+          <LoadingState label="Loading usage…" />
+        ) : report.isError ? (
+          <ErrorState
+            title="Could not load your usage"
+            error={report.error}
+            onRetry={() => report.refetch()}
+          />
+        ) : rows.length === 0 ? (
+          <EmptyState title="No spend in this period" />
+        ) : (
+          <UsageTable
+            caption={title}
+            groupLabel={group === "box" ? "Box" : "Trigger"}
+            rows={rows}
+            testId={`usage-${group}-table`}
+          />
+        )}
+      </CardContent>
+    </Card>
   );
 }
 
 function PeriodSelect({ value, onChange }: { value: UsagePeriod; onChange: (period: UsagePeriod) => void }) {
   const id = useId();
   return (
-    <div className="field field-inline">
-      <label htmlFor={id}>Period</label>
-      <select
-        id={id}
+    <div className="flex items-center gap-2">
+      <Label htmlFor={id}>Period</Label>
+      <Select
         value={value}
-        onChange={(event) => {
-          const next = USAGE_PERIODS.find((period) => period === event.target.value);
-          if (next) {
-            onChange(next);
+        onValueChange={(next) => {
+          const period = USAGE_PERIODS.find((candidate) => candidate === next);
+          if (period) {
+            onChange(period);
           }
         }}
-        data-testid="usage-period"
       >
-        {USAGE_PERIODS.map((period) => (
-          <option key={period} value={period}>
-            {PERIOD_LABELS[period]}
-          </option>
-        ))}
-      </select>
+        <SelectTrigger id={id} className="w-40" data-testid="usage-period">
+          <SelectValue />
+        </SelectTrigger>
+        <SelectContent>
+          {USAGE_PERIODS.map((period) => (
+            <SelectItem key={period} value={period}>
+              {PERIOD_LABELS[period]}
+            </SelectItem>
+          ))}
+        </SelectContent>
+      </Select>
     </div>
   );
 }
 
-function SpendCard({ budget }: { budget: Resource<Awaited<ReturnType<typeof budgetApi.get>>> }) {
-  if (budget.error) {
-    return <ErrorState title="Could not load your budget" error={budget.error} onRetry={budget.reload} />;
+type BudgetQuery = UseQueryResult<UserBudget>;
+
+function SpendCard({ budget }: { budget: BudgetQuery }) {
+  if (budget.isError) {
+    return (
+      <ErrorState title="Could not load your budget" error={budget.error} onRetry={() => budget.refetch()} />
+    );
   }
-  if (budget.loading || !budget.data) {
+  if (budget.isPending) {
     return <LoadingState label="Loading this month's spend…" />;
   }
   return <SpendSummary budget={budget.data} />;
@@ -251,18 +271,18 @@ function SpendCard({ budget }: { budget: Resource<Awaited<ReturnType<typeof budg
 
 /** The Usage page: this month against the cap, spend per day and per box, trigger and cronjob, and the caps. */
 export function UsageDashboard() {
-  const budget = useResource(budgetApi.get);
-  const boxes = useResource(boxesApi.list);
+  // Spend and boxes change behind any cache (runs, other tabs): this page shows them as they are now.
+  const budget = useQuery({ ...orpc.budget.get.queryOptions(), refetchOnMount: "always" });
+  const boxes = useQuery({ ...boxesQuery(), refetchOnMount: "always" });
   const [period, setPeriod] = useState<UsagePeriod>("this-month");
   const range = useMemo(() => periodRange(period, new Date()), [period]);
-  const { setData: setBudget } = budget;
 
   return (
-    <div className="stack" data-testid="usage-page">
-      <div className="page-heading">
+    <div className="grid grid-cols-1 gap-6" data-testid="usage-page">
+      <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
-          <h1>Usage</h1>
-          <p className="muted">What your agents cost, and the monthly caps that stop them.</p>
+          <h1 className="text-2xl font-semibold tracking-tight">Usage</h1>
+          <p className="text-muted-foreground">What your agents cost, and the monthly caps that stop them.</p>
         </div>
         <PeriodSelect value={period} onChange={setPeriod} />
       </div>
@@ -271,9 +291,7 @@ export function UsageDashboard() {
       <Breakdown range={range} group="box" title="By box" boxes={boxes.data} />
       <Breakdown range={range} group="trigger" title="By trigger" boxes={boxes.data} />
       <CronjobCostsCard range={range} />
-      {budget.data ? (
-        <BudgetSettings budget={budget.data} onBudgetSaved={(updated) => setBudget(updated)} boxes={boxes} />
-      ) : null}
+      {budget.data ? <BudgetSettings budget={budget.data} boxes={boxes} /> : null}
     </div>
   );
 }

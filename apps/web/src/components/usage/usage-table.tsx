@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { formatCost } from "@/lib/format";
 import { formatCount } from "@/lib/usage";
 import type { UsageTotals } from "@/lib/usage-api";
@@ -8,6 +9,8 @@ export interface UsageTableRow {
   label: ReactNode;
   totals: UsageTotals;
 }
+
+const COLUMNS = ["Cost", "Input tokens", "Output tokens", "Cache read", "Cache write", "Media calls"];
 
 /** Costs and tokens per group; each cell carries its exact number (`data-value`) beside the rounded text. */
 export function UsageTable({
@@ -22,54 +25,41 @@ export function UsageTable({
   testId: string;
 }) {
   return (
-    <div className="table-wrap">
-      <table className="table usage-table" data-testid={testId}>
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{groupLabel}</th>
-            <th scope="col" className="numeric">
-              Cost
-            </th>
-            <th scope="col" className="numeric">
-              Input tokens
-            </th>
-            <th scope="col" className="numeric">
-              Output tokens
-            </th>
-            <th scope="col" className="numeric">
-              Cache read
-            </th>
-            <th scope="col" className="numeric">
-              Cache write
-            </th>
-            <th scope="col" className="numeric">
-              Media calls
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(({ key, label, totals }) => (
-            <tr key={key} data-testid={`${testId}-row`} data-key={key}>
-              <th scope="row">{label}</th>
-              <NumberCell name="cost" value={totals.costUsd} text={formatCost(totals.costUsd)} />
-              <NumberCell name="input" value={totals.inputTokens} />
-              <NumberCell name="output" value={totals.outputTokens} />
-              <NumberCell name="cache-read" value={totals.cacheReadTokens} />
-              <NumberCell name="cache-write" value={totals.cacheWriteTokens} />
-              <NumberCell name="media" value={totals.mediaCalls} />
-            </tr>
+    <Table data-testid={testId} scrollLabel={caption}>
+      <caption className="sr-only">{caption}</caption>
+      <TableHeader>
+        <TableRow>
+          <TableHead scope="col">{groupLabel}</TableHead>
+          {COLUMNS.map((column) => (
+            <TableHead scope="col" className="text-right" key={column}>
+              {column}
+            </TableHead>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {rows.map(({ key, label, totals }) => (
+          <TableRow key={key} data-testid={`${testId}-row`} data-key={key}>
+            <TableHead scope="row" className="font-normal">
+              {label}
+            </TableHead>
+            <NumberCell name="cost" value={totals.costUsd} text={formatCost(totals.costUsd)} />
+            <NumberCell name="input" value={totals.inputTokens} />
+            <NumberCell name="output" value={totals.outputTokens} />
+            <NumberCell name="cache-read" value={totals.cacheReadTokens} />
+            <NumberCell name="cache-write" value={totals.cacheWriteTokens} />
+            <NumberCell name="media" value={totals.mediaCalls} />
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
   );
 }
 
-function NumberCell({ name, value, text }: { name: string; value: number; text?: string }) {
+export function NumberCell({ name, value, text }: { name: string; value: number; text?: string }) {
   return (
-    <td className="numeric" data-cell={name} data-value={value}>
+    <TableCell className="text-right tabular-nums" data-cell={name} data-value={value}>
       {text ?? formatCount(value)}
-    </td>
+    </TableCell>
   );
 }
