@@ -98,6 +98,8 @@ const USER_CASES: Record<string, Case> = {
   "email.list": { cross: "not-found" },
   "email.get": { cross: "not-found" },
   "email.retry": { cross: "not-found" },
+  // The fixture email's one stored attachment (index 0).
+  "email.attachment": { cross: "not-found" },
   "email.getSettings": { cross: "not-found" },
   "email.updateSettings": {
     body: () => ({ senderPolicy: "allowlist", allowedSenders: ["@example.com"] }),
@@ -151,7 +153,8 @@ function fillPath(path: string, f: Fixture): string {
       path.includes("/cronjobs/{id}") ? f.cronjobId : path.includes("/emails/{id}") ? f.emailId : f.boxId,
     )
     .replace("{key}", path.startsWith("/rpc/credentials") ? f.credentialKey : f.envKey)
-    .replace("{runId}", f.runId);
+    .replace("{runId}", f.runId)
+    .replace("{index}", "0");
 }
 
 function withQuery(route: RouteInfo, f: Fixture, name: string): string {
@@ -189,6 +192,9 @@ async function makeFixture(client: TestClient): Promise<Fixture> {
   });
   expect([201, 409], JSON.stringify(cred.body)).toContain(cred.status);
   const emailId = newId("email");
+  const attachment = Buffer.from("fixture attachment");
+  const storageKey = `attachments/${emailId}/0-notes.txt`;
+  await server.deps.storage.put(storageKey, attachment);
   await server.deps.db.insert(boxEmail).values({
     id: emailId,
     boxId,
@@ -200,6 +206,7 @@ async function makeFixture(client: TestClient): Promise<Fixture> {
     toAddresses: ["box@agents.localhost"],
     provider: "smtp",
     errorMessage: "box was down",
+    attachments: [{ filename: "notes.txt", contentType: "text/plain", size: attachment.length, storageKey }],
   });
   const runId = await insertFailedRun(boxId);
   return { boxId, emailId, cronjobId: String(cron.body.id), envKey: "MY_VAR", credentialKey, runId };

@@ -43,27 +43,8 @@ afterAll(async () => {
 
 const PASSWORD = "correct horse battery";
 
-/**
- * What axe sees is the page at rest: the pointer off the control it last clicked (the kit's hover
- * shade of the primary button is 4.35:1, a theme matter reported on its own), and every transition
- * ended (a control that just left its busy state fades back in).
- */
-async function settle(page: Page): Promise<void> {
-  await page.mouse.move(0, 0);
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        // A spinner runs for ever; only what ends is waited for.
-        .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
-        .map((animation) => animation.finished),
-    ),
-  );
-}
-
 /** Both at once: axe finds nothing serious, and nothing scrolls sideways. */
 async function checkPage(page: Page, step: string): Promise<void> {
-  await settle(page);
   await checkA11y(page, `(${step}) `);
   await expectNoHorizontalOverflow(page);
   if (screenshotDir) {
@@ -152,7 +133,6 @@ async function manageCredentials(page: Page): Promise<void> {
   await item.getByRole("button", { name: "Delete GITHUB_TOKEN" }).click();
   const dialog = page.getByRole("alertdialog");
   await dialog.waitFor();
-  await settle(page);
   await checkA11y(page, "(delete dialog) ");
   await dialog.getByRole("button", { name: "Cancel" }).click();
   await dialog.waitFor({ state: "detached" });
@@ -188,7 +168,6 @@ describe("accounts and settings in a browser", () => {
       if (phone) {
         const menu = await openPhoneMenu(page);
         expect(await menu.getByTestId("menu-user-email").textContent()).toBe(email);
-        await settle(page);
         await checkA11y(page, "(phone menu) ");
         await menu.getByRole("menuitem", { name: "Usage" }).click();
         await page.waitForURL(`${webUrl}/settings/usage`);

@@ -177,6 +177,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
  * violation, naming each rule, why it matters and the elements it found.
  */
 export async function checkA11y(page: Page, context = ""): Promise<void> {
+  await settle(page);
   if (!(await page.evaluate(() => "axe" in window))) {
     await page.addScriptTag({ content: axeSource });
   }
@@ -206,6 +207,23 @@ export async function checkA11y(page: Page, context = ""): Promise<void> {
       `axe found ${violations.length} serious/critical violation(s) ${context}on ${page.url()}:\n${lines.join("\n")}`,
     );
   }
+}
+
+/**
+ * What axe sees is the page at rest: the pointer off the control it last clicked, and every
+ * transition ended (a control that just left its busy state fades back in).
+ */
+async function settle(page: Page): Promise<void> {
+  await page.mouse.move(0, 0);
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        // A spinner runs for ever; only what ends is waited for.
+        .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
+        .map((animation) => animation.finished),
+    ),
+  );
 }
 
 interface AxeResults {

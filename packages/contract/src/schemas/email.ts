@@ -60,6 +60,22 @@ export const emailDetailSchema = emailSummarySchema.extend({
   attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.number() })),
 });
 
+/** An attachment's place in its email's `attachments`, from 0 (the download route's path segment). */
+export const attachmentIndex = z.coerce
+  .number({ error: "index must be a whole number from 0" })
+  .int("index must be a whole number from 0")
+  .min(0, "index must be a whole number from 0");
+
+/** A download: the bytes as a `File` (its type is the answer's Content-Type) and the headers that make it one. */
+export const emailAttachmentDownloadSchema = z.object({
+  headers: z.object({
+    "content-disposition": z.string(),
+    "x-content-type-options": z.literal("nosniff"),
+    "cache-control": z.string(),
+  }),
+  body: z.file(),
+});
+
 export const emailListFilter = z.object({
   direction: z.enum(EMAIL_DIRECTIONS).optional(),
   status: emailStatusSchema.optional(),

@@ -2,6 +2,8 @@ import { oc } from "@orpc/contract";
 import { z } from "zod";
 import { boxParams, idParam } from "../schemas/common";
 import {
+  attachmentIndex,
+  emailAttachmentDownloadSchema,
   emailDetailSchema,
   emailListFilter,
   emailSettingsSchema,
@@ -41,6 +43,21 @@ export const emailContract = {
     })
     .input(emailParams)
     .output(emailDetailSchema),
+
+  attachment: oc
+    .route({
+      method: "GET",
+      path: "/box/{boxId}/emails/{id}/attachments/{index}",
+      summary: "Download one attachment of an email (its place in the email's `attachments`, from 0)",
+      description:
+        "Answers the stored bytes as a download (`Content-Disposition: attachment`). The stored content type is " +
+        "kept when a browser cannot run it (images other than SVG, PDF, plain text, audio, video, archives…); " +
+        "anything else is `application/octet-stream`. 404 for an index the email does not have.",
+      outputStructure: "detailed",
+      tags,
+    })
+    .input(emailParams.extend({ index: attachmentIndex }))
+    .output(emailAttachmentDownloadSchema),
 
   getSettings: oc
     .route({

@@ -1,19 +1,35 @@
 "use client";
 
-import { useEffect, useId, useState } from "react";
-import { fieldIssue } from "@/lib/api-error";
+import { zodResolver } from "@hookform/resolvers/zod";
 import {
   CRONJOB_OVERLAPS,
   CRONJOB_SESSION_MODES,
-  type Cronjob,
-  type CronjobInput,
-  type CronjobOverlap,
-  type CronjobSessionMode,
-} from "@/lib/box-api";
-import { Field } from "../field";
-import { CancelButton, SubmitButton } from "../form-buttons";
-import { FormError } from "../form-error";
-import { useFormSubmit } from "../use-form-submit";
+  createCronjobInput,
+  MAX_CRONJOB_DURATION_MINUTES,
+} from "@vps-claude/contract";
+import { type ComponentProps, type ReactNode, useEffect, useState } from "react";
+import { type Control, useForm } from "react-hook-form";
+import type { z } from "zod";
+import { Button } from "@/components/ui/button";
+import {
+  Form,
+  FormControl,
+  FormDescription,
+  FormField,
+  FormItem,
+  FormLabel,
+  FormMessage,
+} from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { Textarea } from "@/components/ui/textarea";
+import { errorMessage } from "@/lib/api-error";
+import type { Cronjob, CronjobOverlap, CronjobSessionMode } from "@/lib/box-api";
+import { showServerIssues } from "@/lib/form-errors";
+
+type CronjobValues = z.input<typeof createCronjobInput>;
+/** What the form hands on: the contract's create input, parsed (trimmed) by its own schema. */
+export type CronjobFormInput = z.output<typeof createCronjobInput>;
 
 const FIELDS = [
   "name",
@@ -24,7 +40,7 @@ const FIELDS = [
   "session",
   "model",
   "maxDurationMinutes",
-] as const;
+] as const satisfies readonly (keyof CronjobValues)[];
 
 const OVERLAP_LABELS: Record<CronjobOverlap, string> = {
   skip: "Skip the tick",
@@ -34,12 +50,6 @@ const SESSION_LABELS: Record<CronjobSessionMode, string> = {
   fresh: "Fresh conversation each run",
   continue: "Continue one conversation",
 };
-
-/** The limit field as typed: empty is "the agent config's"; anything else goes to the server as a number, which names what is wrong. */
-function parseMinutes(text: string): number | null {
-  const trimmed = text.trim();
-  return trimmed === "" ? null : Number(trimmed);
-}
 
 function browserTimezone(): string {
   try {
@@ -57,16 +67,127 @@ function knownTimezones(): string[] {
   }
 }
 
+function defaultsOf(initial: Cronjob | undefined): CronjobValues {
+  return {
+    name: initial?.name ?? "",
+    schedule: initial?.schedule ?? "",
+    timezone: initial?.timezone,
+    prompt: initial?.prompt ?? "",
+    overlap: initial?.overlap ?? "skip",
+    session: initial?.session ?? "fresh",
+    model: initial?.model ?? null,
+    maxDurationMinutes: initial?.maxDurationMinutes ?? null,
+  };
+}
+
+type TextFieldName = "name" | "schedule" | "timezone" | "model";
+
+/** What an emptied optional field means in the contract: not given (the zone), or null (the model: the agent config's). */
+const EMPTY_VALUE = { unset: undefined, null: null } as const;
+
+/** One text input of the form; an emptied optional field is sent as "not set", never as "". */
+function TextField({
+  control,
+  name,
+  label,
+  whenEmpty,
+  description,
+  testId,
+  inputProps,
+}: {
+  control: Control<CronjobValues>;
+  name: TextFieldName;
+  label: string;
+  whenEmpty?: keyof typeof EMPTY_VALUE;
+  description?: ReactNode;
+  testId: string;
+  inputProps?: ComponentProps<typeof Input>;
+}) {
+  return (
+    <FormField
+      control={control}
+      name={name}
+      render={({ field }) => (
+        <FormItem className="min-w-0">
+          <FormLabel>{label}</FormLabel>
+          <FormControl>
+            <Input
+              {...inputProps}
+              name={field.name}
+              ref={field.ref}
+              onBlur={field.onBlur}
+              value={field.value ?? ""}
+              onChange={(event) =>
+                field.onChange(
+                  event.target.value === "" && whenEmpty ? EMPTY_VALUE[whenEmpty] : event.target.value,
+                )
+              }
+              autoComplete="off"
+              data-testid={testId}
+            />
+          </FormControl>
+          {description ? <FormDescription>{description}</FormDescription> : null}
+          <FormMessage data-testid={`cronjob-${name}-error`} />
+        </FormItem>
+      )}
+    />
+  );
+}
+
+function ChoiceField<Value extends string>({
+  control,
+  name,
+  label,
+  options,
+  labels,
+  testId,
+}: {
+  control: Control<CronjobValues>;
+  name: "overlap" | "session";
+  label: string;
+  options: readonly Value[];
+  labels: Record<Value, string>;
+  testId: string;
+}) {
+  return (
+    <FormField
+      control={control}
+      name={name}
+      render={({ field }) => (
+        <FormItem className="min-w-0">
+          <FormLabel>{label}</FormLabel>
+          <Select value={field.value} onValueChange={field.onChange}>
+            <FormControl>
+              <SelectTrigger ref={field.ref} onBlur={field.onBlur} data-testid={testId}>
+                <SelectValue />
+              </SelectTrigger>
+            </FormControl>
+            <SelectContent>
+              {options.map((value) => (
+                <SelectItem key={value} value={value}>
+                  {labels[value]}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+          <FormMessage data-testid={`cronjob-${name}-error`} />
+        </FormItem>
+      )}
+    />
+  );
+}
+
 interface CronjobFormProps {
   initial?: Cronjob;
   submitLabel: string;
   busyLabel: string;
-  /** Throws the API's error when the server refuses; the form shows its messages beside the fields. */
-  onSubmit: (input: CronjobInput) => Promise<void>;
+  /** Rejects with the API's error when the server refuses; its per-field issues go under the fields. */
+  onSubmit: (input: CronjobFormInput) => Promise<unknown>;
   onCancel?: () => void;
   testId: string;
 }
 
+/** Create or edit a cronjob, checked with the contract's own schema before the server checks it again. */
 export function CronjobForm({
   initial,
   submitLabel,
@@ -75,207 +196,173 @@ export function CronjobForm({
   onCancel,
   testId,
 }: CronjobFormProps) {
-  const [name, setName] = useState(initial?.name ?? "");
-  const [schedule, setSchedule] = useState(initial?.schedule ?? "");
-  const [timezone, setTimezone] = useState(initial?.timezone ?? "");
-  const [prompt, setPrompt] = useState(initial?.prompt ?? "");
-  const [overlap, setOverlap] = useState<CronjobOverlap>(initial?.overlap ?? "skip");
-  const [session, setSession] = useState<CronjobSessionMode>(initial?.session ?? "fresh");
-  const [model, setModel] = useState(initial?.model ?? "");
-  const [maxDuration, setMaxDuration] = useState(initial?.maxDurationMinutes?.toString() ?? "");
-  const baseId = useId();
+  const form = useForm({ resolver: zodResolver(createCronjobInput), defaultValues: defaultsOf(initial) });
+  const [submitError, setSubmitError] = useState<string | null>(null);
   const [timezones, setTimezones] = useState<string[]>([]);
+  const { setValue, getValues } = form;
 
-  // The browser's zone and the zone list differ from the server's, so they are read after hydration.
+  // The browser's zone and zone list differ from the server's, so they are read after hydration.
   useEffect(() => {
     setTimezones(knownTimezones());
-    if (!initial) {
-      setTimezone((current) => current || browserTimezone());
+    if (!initial && !getValues("timezone")) {
+      setValue("timezone", browserTimezone());
     }
-  }, [initial]);
-  const id = (field: string) => `${baseId}-${field}`;
+  }, [initial, getValues, setValue]);
 
-  const { submitting, error, submit } = useFormSubmit(async () => {
-    await onSubmit({
-      name,
-      schedule,
-      prompt,
-      timezone: timezone.trim() || undefined,
-      overlap,
-      session,
-      model: model.trim() || null,
-      maxDurationMinutes: parseMinutes(maxDuration),
-    });
-    if (!initial) {
-      setName("");
-      setSchedule("");
-      setPrompt("");
-      setModel("");
-      setMaxDuration("");
+  const submit = form.handleSubmit(async (input) => {
+    setSubmitError(null);
+    try {
+      await onSubmit(input);
+      if (!initial) {
+        form.reset({ ...defaultsOf(undefined), timezone: input.timezone });
+      }
+    } catch (error) {
+      if (!showServerIssues(error, form.setError, FIELDS)) {
+        setSubmitError(errorMessage(error));
+      }
     }
   });
-
-  const issue = (field: (typeof FIELDS)[number]) => fieldIssue(error, field);
-  const describe = (field: (typeof FIELDS)[number], hint?: string) =>
-    [hint, issue(field) ? id(`${field}-error`) : undefined].filter(Boolean).join(" ") || undefined;
-  const errorProps = (field: (typeof FIELDS)[number]) => ({
-    error: issue(field),
-    errorId: id(`${field}-error`),
-    errorTestId: `cronjob-${field}-error`,
-  });
+  const busy = form.formState.isSubmitting;
+  const datalistId = `${testId}-timezones`;
 
   return (
-    <form className="cronjob-form" onSubmit={submit} noValidate data-testid={testId} aria-label={submitLabel}>
-      <div className="form-columns">
-        <Field label="Name" htmlFor={id("name")} {...errorProps("name")}>
-          <input
-            id={id("name")}
-            type="text"
-            value={name}
-            onChange={(event) => setName(event.target.value)}
-            maxLength={100}
-            placeholder="Morning briefing"
-            autoComplete="off"
-            aria-invalid={issue("name") ? true : undefined}
-            aria-describedby={describe("name")}
-            data-testid="cronjob-name"
+    <Form {...form}>
+      <form className="grid gap-4" onSubmit={submit} noValidate aria-label={submitLabel} data-testid={testId}>
+        <div className="grid items-start gap-4 sm:grid-cols-3">
+          <TextField
+            control={form.control}
+            name="name"
+            label="Name"
+            testId="cronjob-name"
+            inputProps={{ maxLength: 100, placeholder: "Morning briefing" }}
           />
-        </Field>
-        <Field label="Schedule" htmlFor={id("schedule")} {...errorProps("schedule")}>
-          <input
-            id={id("schedule")}
-            type="text"
-            className="mono"
-            value={schedule}
-            onChange={(event) => setSchedule(event.target.value)}
-            placeholder="0 9 * * 1-5"
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={issue("schedule") ? true : undefined}
-            aria-describedby={describe("schedule", id("schedule-hint"))}
-            data-testid="cronjob-schedule"
+          <TextField
+            control={form.control}
+            name="schedule"
+            label="Schedule"
+            testId="cronjob-schedule"
+            inputProps={{ className: "font-mono", placeholder: "0 9 * * 1-5", spellCheck: false }}
+            description={
+              <>
+                minute hour day-of-month month day-of-week: <code>0 9 * * 1-5</code> is 09:00 on weekdays.
+              </>
+            }
           />
-          <p id={id("schedule-hint")} className="muted small">
-            Five fields: minute hour day-of-month month day-of-week. <code>0 9 * * 1-5</code> is 09:00 on
-            weekdays.
-          </p>
-        </Field>
-        <Field label="Timezone" htmlFor={id("timezone")} {...errorProps("timezone")}>
-          <input
-            id={id("timezone")}
-            type="text"
-            list={id("timezones")}
-            value={timezone}
-            onChange={(event) => setTimezone(event.target.value)}
-            placeholder="UTC"
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={issue("timezone") ? true : undefined}
-            aria-describedby={describe("timezone", id("timezone-hint"))}
-            data-testid="cronjob-timezone"
+          <TextField
+            control={form.control}
+            name="timezone"
+            label="Timezone"
+            whenEmpty="unset"
+            testId="cronjob-timezone"
+            inputProps={{ list: datalistId, placeholder: "UTC", spellCheck: false }}
+            description={
+              <>
+                An IANA name such as <code>Europe/Berlin</code>.
+              </>
+            }
           />
-          <datalist id={id("timezones")}>
-            {timezones.map((zone) => (
-              <option key={zone} value={zone} />
-            ))}
-          </datalist>
-          <p id={id("timezone-hint")} className="muted small">
-            An IANA name such as <code>Europe/Berlin</code>.
-          </p>
-        </Field>
-      </div>
-      <Field label="Prompt" htmlFor={id("prompt")} {...errorProps("prompt")}>
-        <textarea
-          id={id("prompt")}
-          rows={3}
-          value={prompt}
-          onChange={(event) => setPrompt(event.target.value)}
-          placeholder="Summarise yesterday's email and send me the highlights."
-          aria-invalid={issue("prompt") ? true : undefined}
-          aria-describedby={describe("prompt")}
-          data-testid="cronjob-prompt"
+        </div>
+        <datalist id={datalistId}>
+          {timezones.map((zone) => (
+            <option key={zone} value={zone} />
+          ))}
+        </datalist>
+        <FormField
+          control={form.control}
+          name="prompt"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>Prompt</FormLabel>
+              <FormControl>
+                <Textarea
+                  {...field}
+                  rows={3}
+                  placeholder="Summarise yesterday's email and send me the highlights."
+                  data-testid="cronjob-prompt"
+                />
+              </FormControl>
+              <FormMessage data-testid="cronjob-prompt-error" />
+            </FormItem>
+          )}
         />
-      </Field>
-      <div className="form-columns">
-        <Field label="While the previous run works" htmlFor={id("overlap")} {...errorProps("overlap")}>
-          <select
-            id={id("overlap")}
-            value={overlap}
-            onChange={(event) => setOverlap(event.target.value as CronjobOverlap)}
-            aria-invalid={issue("overlap") ? true : undefined}
-            aria-describedby={describe("overlap")}
-            data-testid="cronjob-overlap"
-          >
-            {CRONJOB_OVERLAPS.map((value) => (
-              <option key={value} value={value}>
-                {OVERLAP_LABELS[value]}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Conversation" htmlFor={id("session")} {...errorProps("session")}>
-          <select
-            id={id("session")}
-            value={session}
-            onChange={(event) => setSession(event.target.value as CronjobSessionMode)}
-            aria-invalid={issue("session") ? true : undefined}
-            aria-describedby={describe("session")}
-            data-testid="cronjob-session"
-          >
-            {CRONJOB_SESSION_MODES.map((value) => (
-              <option key={value} value={value}>
-                {SESSION_LABELS[value]}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Model" htmlFor={id("model")} {...errorProps("model")}>
-          <input
-            id={id("model")}
-            type="text"
-            className="mono"
-            value={model}
-            onChange={(event) => setModel(event.target.value)}
-            maxLength={100}
-            placeholder="the cron agent config's"
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={issue("model") ? true : undefined}
-            aria-describedby={describe("model")}
-            data-testid="cronjob-model"
+        <div className="grid items-start gap-4 sm:grid-cols-2 lg:grid-cols-4">
+          <ChoiceField
+            control={form.control}
+            name="overlap"
+            label="While the previous run works"
+            options={CRONJOB_OVERLAPS}
+            labels={OVERLAP_LABELS}
+            testId="cronjob-overlap"
           />
-        </Field>
-        <Field
-          label="Time limit (minutes)"
-          htmlFor={id("maxDurationMinutes")}
-          {...errorProps("maxDurationMinutes")}
-        >
-          <input
-            id={id("maxDurationMinutes")}
-            type="number"
-            inputMode="numeric"
-            min={1}
-            max={240}
-            step={1}
-            value={maxDuration}
-            onChange={(event) => setMaxDuration(event.target.value)}
-            placeholder="the cron agent config's"
-            aria-invalid={issue("maxDurationMinutes") ? true : undefined}
-            aria-describedby={describe("maxDurationMinutes", id("maxDurationMinutes-hint"))}
-            data-testid="cronjob-max-duration"
+          <ChoiceField
+            control={form.control}
+            name="session"
+            label="Conversation"
+            options={CRONJOB_SESSION_MODES}
+            labels={SESSION_LABELS}
+            testId="cronjob-session"
           />
-          <p id={id("maxDurationMinutes-hint")} className="muted small">
-            1 to 240. A run still working after it is stopped.
+          <TextField
+            control={form.control}
+            name="model"
+            label="Model"
+            whenEmpty="null"
+            testId="cronjob-model"
+            inputProps={{
+              className: "font-mono",
+              maxLength: 100,
+              placeholder: "the cron agent config's",
+              spellCheck: false,
+            }}
+          />
+          <FormField
+            control={form.control}
+            name="maxDurationMinutes"
+            render={({ field }) => (
+              <FormItem className="min-w-0">
+                <FormLabel>Time limit (minutes)</FormLabel>
+                <FormControl>
+                  <Input
+                    name={field.name}
+                    ref={field.ref}
+                    onBlur={field.onBlur}
+                    type="number"
+                    inputMode="numeric"
+                    min={1}
+                    max={MAX_CRONJOB_DURATION_MINUTES}
+                    step={1}
+                    value={field.value ?? ""}
+                    onChange={(event) =>
+                      field.onChange(event.target.value === "" ? null : event.target.valueAsNumber)
+                    }
+                    placeholder="the cron agent config's"
+                    data-testid="cronjob-max-duration"
+                  />
+                </FormControl>
+                <FormDescription>
+                  1 to {MAX_CRONJOB_DURATION_MINUTES}. A run still working then is stopped.
+                </FormDescription>
+                <FormMessage data-testid="cronjob-maxDurationMinutes-error" />
+              </FormItem>
+            )}
+          />
+        </div>
+        {submitError ? (
+          <p className="text-sm text-destructive" role="alert" data-testid="cronjob-form-error">
+            {submitError}
           </p>
-        </Field>
-      </div>
-      <FormError error={error} fields={FIELDS} testId="cronjob-form-error" />
-      <div className="form-actions">
-        {onCancel ? <CancelButton onCancel={onCancel} disabled={submitting} /> : null}
-        <SubmitButton busy={submitting} busyLabel={busyLabel} testId="cronjob-submit">
-          {submitLabel}
-        </SubmitButton>
-      </div>
-    </form>
+        ) : null}
+        <div className="flex flex-wrap justify-end gap-2">
+          {onCancel ? (
+            <Button type="button" variant="outline" onClick={onCancel} disabled={busy}>
+              Cancel
+            </Button>
+          ) : null}
+          <Button type="submit" disabled={busy} data-testid="cronjob-submit">
+            {busy ? busyLabel : submitLabel}
+          </Button>
+        </div>
+      </form>
+    </Form>
   );
 }

@@ -1,19 +1,34 @@
 "use client";
 
-import { useCallback, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ChevronDownIcon, ChevronRightIcon, PlayIcon } from "lucide-react";
+import Link from "next/link";
+import { useEffect, useId, useRef, useState } from "react";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Label } from "@/components/ui/label";
+import { Switch } from "@/components/ui/switch";
+import {
+  Table,
+  TableBody,
+  TableCaption,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+} from "@/components/ui/table";
 import { errorMessage } from "@/lib/api-error";
-import { type Cronjob, type CronjobExecution, type CronjobInput, cronjobsApi } from "@/lib/box-api";
+import type { Cronjob, CronjobExecution, CronjobExecutionStatus } from "@/lib/box-api";
+import { TRANSITIONAL_POLL_MS } from "@/lib/boxes-query";
 import { formatCost, formatDateTime, formatDuration } from "@/lib/format";
+import { orpc } from "@/lib/orpc";
 import { ConfirmDialog } from "../confirm-dialog";
-import { DeleteButton } from "../delete-button";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
-import { useAuthRedirect } from "../use-auth-redirect";
-import { useConfirmedDelete } from "../use-confirmed-delete";
-import { useResource } from "../use-resource";
-import { CronjobForm } from "./cronjob-form";
+import { CronjobForm, type CronjobFormInput } from "./cronjob-form";
 
-const EXECUTION_LABELS: Record<CronjobExecution["status"], string> = {
+const EXECUTION_LABELS: Record<CronjobExecutionStatus, string> = {
   pending: "pending",
   waking_box: "waking the box",
   running: "running",
@@ -22,61 +37,160 @@ const EXECUTION_LABELS: Record<CronjobExecution["status"], string> = {
   skipped: "skipped",
 };
 
-function Executions({ boxId, cronjobId }: { boxId: string; cronjobId: string }) {
-  const load = useCallback(() => cronjobsApi.executions(boxId, cronjobId), [boxId, cronjobId]);
-  const executions = useResource(load);
+const EXECUTION_VARIANTS: Record<
+  CronjobExecutionStatus,
+  "secondary" | "warning" | "success" | "destructive" | "outline"
+> = {
+  pending: "secondary",
+  waking_box: "warning",
+  running: "warning",
+  completed: "success",
+  failed: "destructive",
+  skipped: "outline",
+};
 
-  if (executions.loading) {
+const TRANSITIONAL_EXECUTION: ReadonlySet<CronjobExecutionStatus> = new Set([
+  "pending",
+  "waking_box",
+  "running",
+]);
+
+/** A "run now" the worker has not recorded yet: the newest execution the list had when it was asked for. */
+interface RunRequest {
+  newestBefore: string | null;
+}
+
+function executionsOptions(boxId: string, cronjobId: string) {
+  return orpc.cronjob.executions.queryOptions({ input: { boxId, id: cronjobId } });
+}
+
+/** Still changing on its own: a run in progress, or a requested run not listed yet. */
+function executionsChanging(rows: CronjobExecution[] | undefined, request: RunRequest | null): boolean {
+  const list = rows ?? [];
+  const requestPending = request !== null && (list[0]?.id ?? null) === request.newestBefore;
+  return requestPending || list.some((execution) => TRANSITIONAL_EXECUTION.has(execution.status));
+}
+
+function useInvalidateCronjobs() {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: orpc.cronjob.key() });
+}
+
+function ExecutionResult({ execution }: { execution: CronjobExecution }) {
+  if (execution.errorMessage) {
+    return <span className="text-destructive">{execution.errorMessage}</span>;
+  }
+  return execution.resultExcerpt ? <span>{execution.resultExcerpt}</span> : <span aria-hidden>—</span>;
+}
+
+function ExecutionRow({ boxId, execution }: { boxId: string; execution: CronjobExecution }) {
+  return (
+    <TableRow data-testid="cronjob-execution" data-status={execution.status}>
+      <TableCell>{formatDateTime(execution.scheduledFor)}</TableCell>
+      <TableCell>
+        <Badge variant={EXECUTION_VARIANTS[execution.status]} data-testid="cronjob-execution-status">
+          {EXECUTION_LABELS[execution.status]}
+        </Badge>
+      </TableCell>
+      <TableCell>{formatDateTime(execution.startedAt)}</TableCell>
+      <TableCell>{formatDateTime(execution.completedAt)}</TableCell>
+      <TableCell>{formatDuration(execution.durationMs)}</TableCell>
+      <TableCell data-testid="cronjob-execution-cost">{formatCost(execution.costUsd)}</TableCell>
+      <TableCell data-run-id={execution.runId ?? undefined}>
+        {execution.runId ? (
+          <Link
+            href={`/boxes/${encodeURIComponent(boxId)}/runs/${encodeURIComponent(execution.runId)}`}
+            className="text-primary underline-offset-4 hover:underline"
+            data-testid="cronjob-execution-run-link"
+          >
+            Open run<span className="sr-only"> scheduled for {formatDateTime(execution.scheduledFor)}</span>
+          </Link>
+        ) : null}
+      </TableCell>
+      <TableCell className="min-w-48 whitespace-normal">
+        <ExecutionResult execution={execution} />
+      </TableCell>
+    </TableRow>
+  );
+}
+
+/** Once the runs shown stop changing, the cronjob's own "last run" is re-read: a run has just been recorded. */
+function useRefreshListWhenSettled(boxId: string, changing: boolean) {
+  const queryClient = useQueryClient();
+  const wasChanging = useRef(changing);
+  useEffect(() => {
+    if (wasChanging.current && !changing) {
+      void queryClient.invalidateQueries({ queryKey: orpc.cronjob.list.key({ input: { boxId } }) });
+    }
+    wasChanging.current = changing;
+  }, [boxId, changing, queryClient]);
+}
+
+function Executions({
+  boxId,
+  cronjobId,
+  request,
+}: {
+  boxId: string;
+  cronjobId: string;
+  request: RunRequest | null;
+}) {
+  const executions = useQuery({
+    ...executionsOptions(boxId, cronjobId),
+    refetchInterval: (query) =>
+      executionsChanging(query.state.data, request) ? TRANSITIONAL_POLL_MS : false,
+  });
+  useRefreshListWhenSettled(boxId, executionsChanging(executions.data, request));
+
+  if (executions.isPending) {
     return <LoadingState label="Loading runs…" testId="cronjob-executions-loading" />;
   }
-  if (executions.error) {
+  if (executions.isError) {
     return (
-      <ErrorState title="Could not load the runs" error={executions.error} onRetry={executions.reload} />
+      <ErrorState
+        title="Could not load the runs"
+        error={executions.error}
+        onRetry={() => executions.refetch()}
+      />
     );
   }
-  const rows = executions.data ?? [];
-  if (rows.length === 0) {
-    return (
-      <p className="muted small" data-testid="cronjob-executions-empty">
-        No runs yet. The first one happens at the next time the schedule matches.
-      </p>
-    );
-  }
+  const rows = executions.data;
+  const waitingForRequest = request !== null && (rows[0]?.id ?? null) === request.newestBefore;
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="cronjob-executions">
-        <caption className="visually-hidden">Latest runs</caption>
-        <thead>
-          <tr>
-            <th scope="col">Scheduled for</th>
-            <th scope="col">Status</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Cost</th>
-            <th scope="col">Result</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((execution) => (
-            <tr key={execution.id} data-testid="cronjob-execution" data-status={execution.status}>
-              <td>{formatDateTime(execution.scheduledFor)}</td>
-              <td>
-                <span className={`badge badge-run-${execution.status}`}>
-                  {EXECUTION_LABELS[execution.status]}
-                </span>
-              </td>
-              <td>{formatDuration(execution.durationMs)}</td>
-              <td>{formatCost(execution.costUsd)}</td>
-              <td className="cell-wrap" data-run-id={execution.runId ?? undefined}>
-                {execution.errorMessage ? <span className="box-error">{execution.errorMessage}</span> : null}
-                {execution.resultExcerpt ? <span>{execution.resultExcerpt}</span> : null}
-                {!execution.errorMessage && !execution.resultExcerpt ? (
-                  <span className="muted">—</span>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div className="grid min-w-0 gap-2">
+      {waitingForRequest ? (
+        <p className="text-sm text-muted-foreground" role="status" data-testid="cronjob-run-queued">
+          Run queued: it shows here as soon as the box picks it up.
+        </p>
+      ) : null}
+      {rows.length === 0 ? (
+        waitingForRequest ? null : (
+          <p className="text-sm text-muted-foreground" data-testid="cronjob-executions-empty">
+            No runs yet. The first one happens at the next time the schedule matches.
+          </p>
+        )
+      ) : (
+        <Table data-testid="cronjob-executions">
+          <TableCaption className="sr-only">Latest runs, newest first</TableCaption>
+          <TableHeader>
+            <TableRow>
+              <TableHead scope="col">Scheduled for</TableHead>
+              <TableHead scope="col">Status</TableHead>
+              <TableHead scope="col">Started</TableHead>
+              <TableHead scope="col">Completed</TableHead>
+              <TableHead scope="col">Duration</TableHead>
+              <TableHead scope="col">Cost</TableHead>
+              <TableHead scope="col">Run</TableHead>
+              <TableHead scope="col">Result</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {rows.map((execution) => (
+              <ExecutionRow key={execution.id} boxId={boxId} execution={execution} />
+            ))}
+          </TableBody>
+        </Table>
+      )}
     </div>
   );
 }
@@ -95,153 +209,199 @@ function describeSettings(cronjob: Cronjob): string {
     .join(" · ");
 }
 
-interface CronjobItemProps {
-  boxId: string;
-  cronjob: Cronjob;
-  onChanged: (cronjob: Cronjob) => void;
-  onDeleted: (id: string) => void;
+function NextRuns({ cronjob }: { cronjob: Cronjob }) {
+  const [nextRun, ...laterRuns] = cronjob.nextRuns;
+  return (
+    <p className="text-sm text-muted-foreground" data-testid="cronjob-next-runs">
+      {nextRun ? (
+        <>
+          next run <RelativeTime iso={nextRun} />
+          {laterRuns.length > 0 ? `, then ${laterRuns.slice(0, 2).map(formatDateTime).join(", ")}` : null}
+        </>
+      ) : (
+        "no upcoming runs while paused"
+      )}
+    </p>
+  );
 }
 
-function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps) {
-  const handleAuth = useAuthRedirect();
-  const [editing, setEditing] = useState(false);
-  const [toggling, setToggling] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const deletion = useConfirmedDelete(
-    () => cronjobsApi.remove(boxId, cronjob.id),
-    () => onDeleted(cronjob.id),
+function CronjobSummary({ cronjob }: { cronjob: Cronjob }) {
+  return (
+    <div className="grid min-w-0 gap-1">
+      <h3 className="font-semibold break-words" data-testid="cronjob-name-text">
+        {cronjob.name}
+      </h3>
+      <p className="text-sm break-words">
+        <code className="font-mono" data-testid="cronjob-schedule-text">
+          {cronjob.schedule}
+        </code>{" "}
+        <span className="text-muted-foreground">in {cronjob.timezone}</span>
+        {" · "}
+        <span className="text-muted-foreground">
+          {cronjob.lastRunAt ? (
+            <>
+              last run <RelativeTime iso={cronjob.lastRunAt} />
+            </>
+          ) : (
+            "never run"
+          )}
+        </span>
+      </p>
+      <p className="text-sm text-muted-foreground" data-testid="cronjob-settings-text">
+        {describeSettings(cronjob)}
+      </p>
+      <NextRuns cronjob={cronjob} />
+    </div>
   );
+}
+
+function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
+  const queryClient = useQueryClient();
+  const invalidate = useInvalidateCronjobs();
+  const switchId = useId();
+  const [editing, setEditing] = useState(false);
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
   const [showRuns, setShowRuns] = useState(false);
-  const [nextRun, ...laterRuns] = cronjob.nextRuns;
+  const [runRequest, setRunRequest] = useState<RunRequest | null>(null);
+  const ids = { boxId, id: cronjob.id };
 
-  async function toggle() {
-    setToggling(true);
-    setActionError(null);
-    try {
-      onChanged(await cronjobsApi.toggle(boxId, cronjob.id, !cronjob.enabled));
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        setActionError(`Could not ${cronjob.enabled ? "pause" : "enable"} it: ${errorMessage(caught)}`);
-      }
-    } finally {
-      setToggling(false);
-    }
+  const toggle = useMutation(orpc.cronjob.toggle.mutationOptions({ onSuccess: invalidate }));
+  const update = useMutation(orpc.cronjob.update.mutationOptions({ onSuccess: invalidate }));
+  const remove = useMutation(
+    orpc.cronjob.delete.mutationOptions({
+      onSuccess: async () => {
+        setConfirmingDelete(false);
+        await invalidate();
+      },
+    }),
+  );
+  const runNow = useMutation({
+    mutationFn: async () => {
+      // Which execution is newest now, so the list knows when the requested one has been recorded.
+      const before = await queryClient.ensureQueryData(executionsOptions(boxId, cronjob.id));
+      await orpc.cronjob.run.call(ids);
+      return { newestBefore: before[0]?.id ?? null };
+    },
+    onSuccess: async (request) => {
+      setRunRequest(request);
+      setShowRuns(true);
+      await queryClient.invalidateQueries({ queryKey: orpc.cronjob.executions.key({ input: ids }) });
+    },
+  });
+
+  async function save(input: CronjobFormInput) {
+    await update.mutateAsync({ ...ids, ...input });
+    setEditing(false);
   }
 
-  async function update(input: CronjobInput) {
-    try {
-      onChanged(await cronjobsApi.update(boxId, cronjob.id, input));
-      setEditing(false);
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        throw caught;
-      }
-    }
-  }
+  const actionError = toggle.error ?? runNow.error;
 
   return (
     <li
-      className="card list-card"
+      className="grid min-w-0 gap-3 rounded-xl border bg-card p-4 shadow-sm"
       data-testid="cronjob-item"
       data-cronjob-id={cronjob.id}
       data-enabled={cronjob.enabled}
     >
       {editing ? (
         <>
-          <h3 className="card-subtitle">Edit “{cronjob.name}”</h3>
+          <h3 className="font-semibold break-words">Edit “{cronjob.name}”</h3>
           <CronjobForm
             initial={cronjob}
             submitLabel="Save changes"
             busyLabel="Saving…"
-            onSubmit={update}
+            onSubmit={save}
             onCancel={() => setEditing(false)}
             testId="cronjob-edit-form"
           />
         </>
       ) : (
         <>
-          <div className="list-card-head">
-            <div className="list-card-main">
-              <h3 className="card-subtitle" data-testid="cronjob-name-text">
-                {cronjob.name}
-              </h3>
-              <p className="small list-card-meta">
-                <code data-testid="cronjob-schedule-text">{cronjob.schedule}</code>{" "}
-                <span className="muted">in {cronjob.timezone}</span>
-                {" · "}
-                <span className="muted">
-                  {cronjob.lastRunAt ? (
-                    <>
-                      last run <RelativeTime iso={cronjob.lastRunAt} />
-                    </>
-                  ) : (
-                    "never run"
-                  )}
-                </span>
-              </p>
-              <p className="small muted" data-testid="cronjob-settings-text">
-                {describeSettings(cronjob)}
-              </p>
-              <p className="small muted" data-testid="cronjob-next-runs">
-                {nextRun ? (
-                  <>
-                    next run <RelativeTime iso={nextRun} />
-                    {laterRuns.length > 0
-                      ? `, then ${laterRuns.slice(0, 2).map(formatDateTime).join(", ")}`
-                      : null}
-                  </>
-                ) : (
-                  "no upcoming runs while paused"
-                )}
-              </p>
-            </div>
-            <div className="button-row">
-              <button
-                type="button"
-                role="switch"
-                aria-checked={cronjob.enabled}
-                aria-label={`Enabled: ${cronjob.name}`}
-                className={`switch${cronjob.enabled ? " switch-on" : ""}`}
-                onClick={toggle}
-                disabled={toggling}
-                data-testid="cronjob-toggle"
+          <div className="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
+            <CronjobSummary cronjob={cronjob} />
+            <div className="flex flex-wrap items-center gap-2">
+              <div className="flex items-center gap-2">
+                <Switch
+                  id={switchId}
+                  checked={cronjob.enabled}
+                  onCheckedChange={(enabled) => toggle.mutate({ ...ids, enabled })}
+                  disabled={toggle.isPending}
+                  aria-label={`Enabled: ${cronjob.name}`}
+                  data-testid="cronjob-toggle"
+                />
+                <Label htmlFor={switchId} className="font-normal">
+                  {cronjob.enabled ? "Enabled" : "Paused"}
+                </Label>
+              </div>
+              <Button
+                variant="outline"
+                size="sm"
+                onClick={() => runNow.mutate()}
+                disabled={runNow.isPending}
+                aria-label={`Run now: ${cronjob.name}`}
+                data-testid="cronjob-run-now"
               >
-                <span className="switch-track" aria-hidden="true">
-                  <span className="switch-thumb" />
-                </span>
-                <span>{cronjob.enabled ? "Enabled" : "Paused"}</span>
-              </button>
-              <button
-                type="button"
-                className="button button-small"
+                <PlayIcon aria-hidden />
+                Run now
+              </Button>
+              <Button
+                variant="outline"
+                size="sm"
                 onClick={() => setEditing(true)}
                 aria-label={`Edit ${cronjob.name}`}
                 data-testid="cronjob-edit"
               >
                 Edit
-              </button>
-              <DeleteButton label={`Delete ${cronjob.name}`} testId="cronjob-delete" onClick={deletion.ask} />
+              </Button>
+              <Button
+                variant="outline"
+                size="sm"
+                className="border-destructive/40 text-destructive hover:bg-destructive/10 hover:text-destructive"
+                onClick={() => {
+                  remove.reset();
+                  setConfirmingDelete(true);
+                }}
+                aria-label={`Delete ${cronjob.name}`}
+                data-testid="cronjob-delete"
+              >
+                Delete
+              </Button>
             </div>
           </div>
-          <p className="prompt-preview">{cronjob.prompt}</p>
+          <p className="line-clamp-3 text-sm break-words whitespace-pre-wrap text-muted-foreground">
+            {cronjob.prompt}
+          </p>
           {actionError ? (
-            <p className="form-error" role="alert">
-              {actionError}
+            <p className="text-sm text-destructive" role="alert" data-testid="cronjob-action-error">
+              {toggle.error ? `Could not ${cronjob.enabled ? "pause" : "enable"} it` : "Could not run it"}:{" "}
+              {errorMessage(actionError)}
             </p>
           ) : null}
-          <button
-            type="button"
-            className="link-button"
-            aria-expanded={showRuns}
-            onClick={() => setShowRuns((open) => !open)}
-            data-testid="cronjob-runs-toggle"
-          >
-            {showRuns ? "▾ Hide runs" : "▸ Show runs"}
-          </button>
-          {showRuns ? <Executions boxId={boxId} cronjobId={cronjob.id} /> : null}
+          <div>
+            <Button
+              variant="link"
+              size="sm"
+              className="h-auto px-0"
+              aria-expanded={showRuns}
+              onClick={() => setShowRuns((open) => !open)}
+              data-testid="cronjob-runs-toggle"
+            >
+              {showRuns ? <ChevronDownIcon aria-hidden /> : <ChevronRightIcon aria-hidden />}
+              {showRuns ? "Hide runs" : "Show runs"}
+            </Button>
+          </div>
+          {showRuns ? <Executions boxId={boxId} cronjobId={cronjob.id} request={runRequest} /> : null}
         </>
       )}
-      <ConfirmDialog {...deletion.dialog} title={`Delete “${cronjob.name}”?`} confirmLabel="Delete cronjob">
+      <ConfirmDialog
+        open={confirmingDelete}
+        title={`Delete “${cronjob.name}”?`}
+        confirmLabel="Delete cronjob"
+        busy={remove.isPending}
+        error={remove.error ? errorMessage(remove.error) : null}
+        onConfirm={() => remove.mutate(ids)}
+        onCancel={() => setConfirmingDelete(false)}
+      >
         <p>It stops running, and its run history is removed with it.</p>
       </ConfirmDialog>
     </li>
@@ -249,82 +409,53 @@ function CronjobItem({ boxId, cronjob, onChanged, onDeleted }: CronjobItemProps)
 }
 
 export function CronjobsPanel({ boxId }: { boxId: string }) {
-  const handleAuth = useAuthRedirect();
-  const load = useCallback(() => cronjobsApi.list(boxId), [boxId]);
-  const cronjobs = useResource(load);
-  const { setData } = cronjobs;
-
-  const upsert = useCallback(
-    (cronjob: Cronjob) =>
-      setData((current) => {
-        const list = current ?? [];
-        return list.some((known) => known.id === cronjob.id)
-          ? list.map((known) => (known.id === cronjob.id ? cronjob : known))
-          : [...list, cronjob];
-      }),
-    [setData],
-  );
-
-  async function create(input: CronjobInput) {
-    try {
-      upsert(await cronjobsApi.create(boxId, input));
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        throw caught;
-      }
-    }
-  }
-
+  const invalidate = useInvalidateCronjobs();
+  const cronjobs = useQuery(orpc.cronjob.list.queryOptions({ input: { boxId } }));
+  const create = useMutation(orpc.cronjob.create.mutationOptions({ onSuccess: invalidate }));
   const list = cronjobs.data ?? [];
 
   return (
-    <div className="stack" data-testid="cronjobs">
-      <section className="card" aria-labelledby="cronjob-create-title">
-        <h2 id="cronjob-create-title" className="card-title">
-          New cronjob
-        </h2>
-        <p className="muted small">Wakes the box on a schedule and gives Claude the prompt.</p>
-        <CronjobForm
-          submitLabel="Add cronjob"
-          busyLabel="Adding…"
-          onSubmit={create}
-          testId="cronjob-create-form"
-        />
-      </section>
+    <div className="grid min-w-0 gap-6" data-testid="cronjobs">
+      <Card>
+        <CardHeader>
+          <CardTitle>New cronjob</CardTitle>
+          <CardDescription>Wakes the box on a schedule and gives Claude the prompt.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <CronjobForm
+            submitLabel="Add cronjob"
+            busyLabel="Adding…"
+            onSubmit={(input) => create.mutateAsync({ boxId, ...input })}
+            testId="cronjob-create-form"
+          />
+        </CardContent>
+      </Card>
 
-      <section aria-labelledby="cronjob-list-title">
-        <h2 id="cronjob-list-title" className="section-title">
+      <section className="grid min-w-0 gap-3" aria-labelledby="cronjob-list-title">
+        <h2 id="cronjob-list-title" className="text-lg font-semibold">
           Cronjobs
         </h2>
-        {cronjobs.error ? (
+        {cronjobs.isError ? (
           <ErrorState
             title="Could not load cronjobs"
             error={cronjobs.error}
-            onRetry={cronjobs.reload}
+            onRetry={() => cronjobs.refetch()}
             testId="cronjobs-error"
           />
         ) : null}
-        {cronjobs.loading ? (
-          <LoadingState label="Loading cronjobs…" testId="cronjobs-loading" />
-        ) : list.length === 0 && !cronjobs.error ? (
-          <div className="card">
-            <EmptyState title="No cronjobs yet" testId="cronjobs-empty">
-              Add one above, for example a daily summary at <code>0 8 * * *</code>.
-            </EmptyState>
-          </div>
-        ) : (
-          <ul className="card-list" data-testid="cronjob-list">
+        {cronjobs.isPending ? <LoadingState label="Loading cronjobs…" testId="cronjobs-loading" /> : null}
+        {cronjobs.isSuccess && list.length === 0 ? (
+          <EmptyState title="No cronjobs yet" testId="cronjobs-empty">
+            Add one above, for example a daily summary at <code className="font-mono">0 8 * * *</code>.
+          </EmptyState>
+        ) : null}
+        {list.length > 0 ? (
+          <ul className="grid min-w-0 gap-3" data-testid="cronjob-list">
             {list.map((cronjob) => (
-              <CronjobItem
-                key={cronjob.id}
-                boxId={boxId}
-                cronjob={cronjob}
-                onChanged={upsert}
-                onDeleted={(id) => setData((current) => (current ?? []).filter((known) => known.id !== id))}
-              />
+              <CronjobItem key={cronjob.id} boxId={boxId} cronjob={cronjob} />
             ))}
           </ul>
-        )}
+        ) : null}
       </section>
     </div>
   );

@@ -7,6 +7,7 @@ import {
   updateEmailSettings,
 } from "../../services/email/manage-emails";
 import { boxAddress } from "../../services/email/queue-outbound-email";
+import { readEmailAttachment } from "../../services/email/read-email-attachment";
 
 const emails = ownedBoxProcedure.email;
 
@@ -21,6 +22,15 @@ export const emailRouter = {
 
   retry: emails.retry.handler(({ context, input }) =>
     retryEmail({ deps: context.deps, boxId: context.box.id, emailId: input.id }),
+  ),
+
+  attachment: emails.attachment.handler(({ context, input }) =>
+    readEmailAttachment({
+      deps: context.deps,
+      boxId: context.box.id,
+      emailId: input.id,
+      index: input.index,
+    }),
   ),
 
   getSettings: emails.getSettings.handler(({ context }) =>

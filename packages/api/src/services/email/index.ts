@@ -4,6 +4,7 @@ export * from "./fetch-resend-inbound";
 export * from "./finish-email-run";
 export * from "./manage-emails";
 export * from "./queue-outbound-email";
+export * from "./read-email-attachment";
 export * from "./receive-inbound-email";
 export * from "./record-email-attempt";
 export * from "./resolve-thread";
