@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
  * database and queue prefix), so stdout carries one JSON object per benchmark, in this order.
  * A benchmark that fails is reported on stderr and the others still run.
  */
-const BENCHMARKS = ["api", "deploy", "email", "gateway", "runs", "usage"];
+const BENCHMARKS = ["api", "deploy", "email", "gateway", "runs", "usage", "web"];
 
 function run(name: string): Promise<number> {
   const entry = fileURLToPath(new URL(`./${name}/main.ts`, import.meta.url));

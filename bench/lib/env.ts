@@ -15,3 +15,16 @@ export function requireEnv(name: string): string {
 export function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
+
+/** A positive whole-number knob from the environment (`BENCH_…`), or its default when unset. */
+export function positiveIntegerSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") {
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive integer, not '${raw}'`);
+  }
+  return value;
+}
