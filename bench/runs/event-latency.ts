@@ -51,6 +51,8 @@ export interface EventLatencyResult {
   /** A bare PUBLISH from the platform's process → SUBSCRIBE in the subscriber's process, same payload size. */
   bareRedis: { idle: Distribution; duringRuns: Distribution };
   runs: Record<string, number>;
+  /** The first few distinct errors of runs that did not complete. */
+  runErrors: string[];
   events: {
     live: number;
     /** Emitted before the stream was open, so served from Postgres: not counted above. */
@@ -339,6 +341,11 @@ export async function measureEventLatency(options: EventLatencyOptions): Promise
   for (const row of statuses) {
     runs[row.status] = row.n;
   }
+  const failures = await platform.deps.db
+    .selectDistinct({ error: boxRun.error })
+    .from(boxRun)
+    .where(and(inArray(boxRun.id, runIds), ne(boxRun.status, "completed")))
+    .limit(5);
   const { pipeline, live, catchUp } = summarize(results);
   return {
     setup: {
@@ -354,6 +361,7 @@ export async function measureEventLatency(options: EventLatencyOptions): Promise
     pipeline,
     bareRedis: { idle: distribution(idle), duringRuns: distribution(duringRuns) },
     runs,
+    runErrors: failures.map((row) => String(row.error).slice(0, 300)),
     events: {
       live,
       catchUp,

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { DEFAULT_SPRITES_CPU_SHARES } from "./domain/resources/host.js";
 import { resourceDefaultsFromEnv } from "./domain/resources/policy.js";
 import {
   DEFAULT_COLD_AFTER_MS,
@@ -93,6 +94,14 @@ export function readSpritesLocalEnv(
     // largest file fs/read serves (SPRITES_LOCAL_MAX_READ_MB, 32) and the service log cap (SPRITES_LOCAL_SERVICE_LOG_KB, 4096).
     resources: {
       defaults: resourceDefaultsFromEnv(env),
+      // All sprites together against the host's own processes (the platform, Postgres, Redis).
+      spritesCpuShares: integer(
+        env,
+        "SPRITES_LOCAL_TOTAL_CPU_SHARES",
+        DEFAULT_SPRITES_CPU_SHARES,
+        2,
+        262_144,
+      ),
       maxReadBytes: integer(env, "SPRITES_LOCAL_MAX_READ_MB", 32, 1, 256) * 1024 * 1024,
       serviceLogBytes: integer(env, "SPRITES_LOCAL_SERVICE_LOG_KB", 4096, 16, 1024 * 1024) * 1024,
     },

@@ -1,7 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { ServiceLogEvent } from "@fly/sprites";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SPRITES_CPU_SHARES } from "../src/domain/resources/host.js";
 import {
   eventually,
   freePort,
@@ -124,7 +127,27 @@ afterAll(async () => {
 describe("resource isolation between sprites", () => {
   it("limits sprites with cgroups on this host", () => {
     // This host (root, cgroup v1 memory/pids/cpu) supports the full set; a weaker host is reported, not hidden.
-    expect(host.local.resourceEnforcement).toMatchObject({ memory: "cgroup", pids: "cgroup", cpu: "cgroup" });
+    expect(host.local.resourceEnforcement).toMatchObject({
+      memory: "cgroup",
+      pids: "cgroup",
+      cpu: "cgroup",
+      host_cpu_priority: "parent_cgroup",
+    });
+  });
+
+  it("weighs all sprites together low against the host's own processes, each sprite equal among them", async () => {
+    const sprite = await host.client.createSprite("res-weight");
+    const { code, out } = await run(sprite, "cat /proc/self/cgroup");
+    expect(code, out).toBe(0);
+    // No cgroup namespace: the sprite sees its host path ("1:cpu:/sprites-local-…/res-weight").
+    const cpuPath = /^\d+:cpu(?:,[\w,]+)?:(\/.+)$/m.exec(out)?.[1];
+    expect(cpuPath, out).toMatch(/\/res-weight$/);
+    const shares = (dir: string) =>
+      readFileSync(path.join("/sys/fs/cgroup/cpu", dir, "cpu.shares"), "utf8").trim();
+    expect(shares(String(cpuPath)), "the sprite among sprites").toBe("1024");
+    expect(shares(path.dirname(String(cpuPath))), "all sprites against the host").toBe(
+      String(DEFAULT_SPRITES_CPU_SHARES),
+    );
   });
 
   it("refuses a 1 GiB file read fast, with the size in the message, while the neighbour answers", async () => {

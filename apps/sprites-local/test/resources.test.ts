@@ -5,6 +5,7 @@ import path from "node:path";
 import type { ServiceLogEvent } from "@fly/sprites";
 import { createLogger } from "@vps-claude/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { niceForShares } from "../src/domain/resources/host.js";
 import { createSpritesLocal, readSpritesLocalEnv } from "../src/index.js";
 import { eventually, runScript as run, startHost, type TestHost } from "./helpers.js";
 
@@ -151,15 +152,27 @@ describe("resource configuration", () => {
     );
     expect(config.resources).toEqual({
       defaults: { memory_mb: 4096, cpus: 2.5 },
+      spritesCpuShares: 128,
       maxReadBytes: 8 * 1024 * 1024,
       serviceLogBytes: 512 * 1024,
     });
+    expect(
+      readSpritesLocalEnv({ SPRITES_LOCAL_TOKEN: "t", SPRITES_LOCAL_TOTAL_CPU_SHARES: "1024" }, "/tmp")
+        .resources.spritesCpuShares,
+    ).toBe(1024);
+    expect(() =>
+      readSpritesLocalEnv({ SPRITES_LOCAL_TOKEN: "t", SPRITES_LOCAL_TOTAL_CPU_SHARES: "1" }, "/tmp"),
+    ).toThrow(/SPRITES_LOCAL_TOTAL_CPU_SHARES='1' must be an integer between 2 and 262144/);
     expect(() =>
       readSpritesLocalEnv({ SPRITES_LOCAL_TOKEN: "t", SPRITES_LOCAL_PIDS: "many" }, "/tmp"),
     ).toThrow(/SPRITES_LOCAL_PIDS='many': pids must be an integer between 16/);
     expect(() =>
       readSpritesLocalEnv({ SPRITES_LOCAL_TOKEN: "t", SPRITES_LOCAL_MAX_READ_MB: "0" }, "/tmp"),
     ).toThrow(/SPRITES_LOCAL_MAX_READ_MB='0' must be an integer between 1 and 256/);
+  });
+
+  it("maps the sprites' total CPU shares onto a nice value for hosts without a cpu cgroup", () => {
+    expect([4096, 1024, 128, 2].map(niceForShares)).toEqual([0, 0, 9, 19]);
   });
 
   it("serves fs/read up to a configured cap", async () => {

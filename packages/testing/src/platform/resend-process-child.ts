@@ -37,7 +37,6 @@ function post(
           "content-type": "application/json",
           "content-length": String(Buffer.byteLength(body)),
         },
-        timeout: timeoutMs,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -48,7 +47,9 @@ function post(
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    // Svix's timeout is for the whole attempt (connecting included), not for a silent socket.
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on("close", () => clearTimeout(timer));
     req.on("error", reject);
     req.end(body);
   });
@@ -62,9 +63,12 @@ async function deliver(
   emailId: string,
 ): Promise<WebhookOutcome> {
   const messageId = `msg_${randomBytes(16).toString("base64url")}`;
-  let outcome: WebhookOutcome = { emailId, attempts: 0, status: 0 };
-  for (let attempt = 1; attempt <= spec.attempts; attempt++) {
+  let outcome: WebhookOutcome = { emailId, attempts: 0, status: 0, answerMs: 0 };
+  const attempts = spec.retryScheduleMs.length + 1;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
     const hook = resend.signedEmailReceivedWebhook(emailId, { secret: spec.secret, id: messageId });
+    const sentAt = performance.now();
+    const answerMs = () => Math.round(performance.now() - sentAt);
     try {
       const answer = await post(agent, target, hook.body, { ...hook.headers }, spec.timeoutMs);
       const ok = answer.status >= 200 && answer.status < 300;
@@ -72,6 +76,7 @@ async function deliver(
         emailId,
         attempts: attempt,
         status: answer.status,
+        answerMs: answerMs(),
         ...(ok ? {} : { error: answer.text.slice(0, 300) }),
       };
       if (ok) {
@@ -82,11 +87,12 @@ async function deliver(
         emailId,
         attempts: attempt,
         status: 0,
+        answerMs: answerMs(),
         error: err instanceof Error ? err.message : String(err),
       };
     }
-    if (attempt < spec.attempts) {
-      await sleep(spec.retryMs * attempt);
+    if (attempt < attempts) {
+      await sleep(spec.retryScheduleMs[attempt - 1] ?? 0);
     }
   }
   return outcome;

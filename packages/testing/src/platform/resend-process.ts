@@ -13,12 +13,13 @@ export interface WebhookLoadSpec {
   /** Resend email ids to announce, one `email.received` webhook each, in this order. */
   emailIds: string[];
   ratePerSecond: number;
-  /** Deliveries of one webhook at most (Svix redelivers the same message id, newly signed). */
-  attempts: number;
-  /** An attempt not answered within this is counted failed and retried. */
+  /**
+   * The pause before each retry of a webhook not answered 2xx (Svix redelivers the same message id,
+   * newly signed); its length is the number of retries. Svix's own schedule starts 5 s, 5 min, 30 min.
+   */
+  retryScheduleMs: number[];
+  /** An attempt not answered within this is counted failed (Svix waits 15 s). */
   timeoutMs: number;
-  /** Wait before retry n is `retryMs × n`. */
-  retryMs: number;
 }
 
 export interface WebhookOutcome {
@@ -26,6 +27,8 @@ export interface WebhookOutcome {
   attempts: number;
   /** The last attempt's status; 0 when it got no answer. */
   status: number;
+  /** How long the last attempt waited for its answer (or gave up). */
+  answerMs: number;
   error?: string;
 }
 

@@ -6,6 +6,8 @@ import type { ResourcePolicy } from "./policy.js";
 export interface CgroupSupport {
   version: "v2" | "v1";
   controllers: Array<"memory" | "pids" | "cpu">;
+  /** Whether the CPU weight of all sprites together (their parent cgroup's) is set; false without the cpu controller. */
+  spritesCpuWeighted: boolean;
 }
 
 /** One sprite's cgroup (v1: one directory per controller hierarchy; v2: one directory). */
@@ -30,6 +32,11 @@ export interface CgroupHost {
 const V1_ROOT = "/sys/fs/cgroup";
 const CPU_PERIOD_US = 100_000;
 
+/** systemd's mapping of v1 shares onto v2 weights (1024 → 100). */
+function sharesToWeight(shares: number): number {
+  return Math.min(10_000, Math.max(1, Math.round((shares * 100) / 1024)));
+}
+
 function readText(file: string): string | null {
   try {
     return fs.readFileSync(file, "utf8").trim();
@@ -40,6 +47,15 @@ function readText(file: string): string | null {
 
 function writeText(file: string, value: string): void {
   fs.writeFileSync(file, value);
+}
+
+function writeIfAllowed(file: string, value: string): boolean {
+  try {
+    writeText(file, value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function writeLabeled(file: string, value: string, what: string, problems: string[]): void {
@@ -103,7 +119,7 @@ function readPids(file: string): number[] {
 }
 
 /** cgroup v1 (this is what a Debian host with the legacy/hybrid layout has): memory, pids and cpu hierarchies. */
-function v1Host(hostId: string): CgroupHost | null {
+function v1Host(hostId: string, spritesCpuShares: number): CgroupHost | null {
   const own = ownCgroups();
   const parents = new Map<"memory" | "pids" | "cpu", string>();
   for (const controller of ["memory", "pids", "cpu"] as const) {
@@ -139,8 +155,11 @@ function v1Host(hostId: string): CgroupHost | null {
     }
     return null;
   }
+  const cpuParent = parents.get("cpu");
+  const spritesCpuWeighted =
+    cpuParent !== undefined && writeIfAllowed(path.join(cpuParent, "cpu.shares"), String(spritesCpuShares));
   return {
-    support: { version: "v1", controllers: [...parents.keys()] },
+    support: { version: "v1", controllers: [...parents.keys()], spritesCpuWeighted },
     create(name) {
       const dirs = new Map<"memory" | "pids" | "cpu", string>();
       for (const [controller, parent] of parents) {
@@ -218,7 +237,7 @@ function v1Host(hostId: string): CgroupHost | null {
  * so when our own cgroup is not the root, sprites-local first moves itself into a leaf `<own>/<hostId>-self`,
  * as a process given a delegated subtree (systemd `Delegate=yes`) is expected to.
  */
-function v2Host(hostId: string): CgroupHost | null {
+function v2Host(hostId: string, spritesCpuShares: number): CgroupHost | null {
   const mount = fs.existsSync(path.join(V1_ROOT, "cgroup.controllers"))
     ? V1_ROOT
     : fs.existsSync(path.join(V1_ROOT, "unified", "cgroup.controllers"))
@@ -254,8 +273,11 @@ function v2Host(hostId: string): CgroupHost | null {
   } catch {
     return null;
   }
+  const spritesCpuWeighted =
+    wanted.includes("cpu") &&
+    writeIfAllowed(path.join(parent, "cpu.weight"), String(sharesToWeight(spritesCpuShares)));
   return {
-    support: { version: "v2", controllers: wanted },
+    support: { version: "v2", controllers: wanted, spritesCpuWeighted },
     create(name) {
       const dir = path.join(parent, name);
       fs.mkdirSync(dir, { recursive: true });
@@ -279,9 +301,12 @@ function v2Host(hostId: string): CgroupHost | null {
             writeLabeled(path.join(dir, "pids.max"), String(policy.pids), "pids", problems);
           }
           if (has("cpu.weight")) {
-            // systemd's mapping of v1 shares onto v2 weights (1024 → 100).
-            const weight = Math.min(10_000, Math.max(1, Math.round((policy.cpu_shares * 100) / 1024)));
-            writeLabeled(path.join(dir, "cpu.weight"), String(weight), "cpu shares", problems);
+            writeLabeled(
+              path.join(dir, "cpu.weight"),
+              String(sharesToWeight(policy.cpu_shares)),
+              "cpu shares",
+              problems,
+            );
             const max =
               policy.cpus === null
                 ? `max ${CPU_PERIOD_US}`
@@ -321,7 +346,12 @@ function v2Host(hostId: string): CgroupHost | null {
   };
 }
 
-/** cgroup v2 where the host delegates it, else cgroup v1, else null (rlimits only). */
-export function detectCgroups(hostId: string): CgroupHost | null {
-  return v2Host(hostId) ?? v1Host(hostId);
+/**
+ * cgroup v2 where the host delegates it, else cgroup v1, else null (rlimits only). Every sprite's
+ * cgroup sits under one parent per host whose CPU weight is `spritesCpuShares` (v1 `cpu.shares`, v2
+ * `cpu.weight` mapped), so all sprites together weigh that much against the processes beside
+ * sprites-local, however many sprites there are.
+ */
+export function detectCgroups(hostId: string, spritesCpuShares: number): CgroupHost | null {
+  return v2Host(hostId, spritesCpuShares) ?? v1Host(hostId, spritesCpuShares);
 }

@@ -17,6 +17,13 @@ import {
 export const DEFAULT_MAX_READ_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_SERVICE_LOG_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_DISK_CHECK_MS = 3_000;
+/**
+ * The CPU weight of all sprites together against the host's own processes, in shares (a nice-0
+ * process weighs 1024). Low, so that on one machine the platform that drives the sprites (API,
+ * webhooks, Postgres) is never starved by what runs in them; CPU nobody else wants still goes to
+ * the sprites in full, since weights only matter when processes compete.
+ */
+export const DEFAULT_SPRITES_CPU_SHARES = 128;
 /** A disk measurement younger than this is good enough to admit a filesystem-API write. */
 const FRESH_USAGE_MS = 1_000;
 const MIB = 1024 * 1024;
@@ -28,6 +35,8 @@ export interface ResourceHostOptions {
   sandboxMode: SandboxMode;
   /** Host defaults for every sprite; a sprite's `/policy/resources` overrides them. */
   defaults?: ResourcePolicyOverrides;
+  /** CPU weight of all sprites together against the host's own processes (shares; default 128). */
+  spritesCpuShares?: number;
   /** Largest file `fs/read` serves (bytes). */
   maxReadBytes?: number;
   /** Bytes each service log file may reach before it rotates (one previous file is kept). */
@@ -41,6 +50,11 @@ export interface ResourceEnforcement {
   cgroup: "v2" | "v1" | null;
   memory: "cgroup" | "rlimit_data" | "none";
   cpu: "cgroup" | "none";
+  /**
+   * How the host's own processes keep precedence over all sprites together: the sprites' parent
+   * cgroup's CPU weight, else a nice value on every sprite process (per process, not in total).
+   */
+  host_cpu_priority: "parent_cgroup" | "nice" | "none";
   pids: "cgroup" | "rlimit_nproc" | "none";
   nofile: "rlimit_nofile";
   disk: "rlimit_fsize+usage_scan";
@@ -84,6 +98,11 @@ function prlimitEach(pids: number[], limits: string[]): Promise<void> {
   });
 }
 
+/** The nice value whose scheduler weight is nearest `shares` (each nice step weighs 1.25× less; 0 = 1024). */
+export function niceForShares(shares: number): number {
+  return Math.min(19, Math.max(0, Math.round(Math.log(1024 / shares) / Math.log(1.25))));
+}
+
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
@@ -106,6 +125,9 @@ export class ResourceHost {
   readonly serviceLogBytes: number;
   readonly diskCheckMs: number;
   readonly enforcement: ResourceEnforcement;
+  readonly spritesCpuShares: number;
+  /** Where no cgroup weighs the sprites' CPU: the nice value every sprite process starts at. */
+  readonly spritesNice: number;
   private readonly cgroups: CgroupHost | null;
   private readonly logger: Logger;
   private readonly sandboxMode: SandboxMode;
@@ -118,13 +140,21 @@ export class ResourceHost {
     this.diskCheckMs = options.diskCheckMs ?? DEFAULT_DISK_CHECK_MS;
     this.logger = options.logger;
     this.sandboxMode = options.sandboxMode;
+    this.spritesCpuShares = options.spritesCpuShares ?? DEFAULT_SPRITES_CPU_SHARES;
     const hostId = `sprites-local-${createHash("sha256").update(options.dataDir).digest("hex").slice(0, 12)}`;
-    this.cgroups = detectCgroups(hostId);
+    this.cgroups = detectCgroups(hostId, this.spritesCpuShares);
     const controllers = this.cgroups?.support.controllers ?? [];
+    // A sprite in a cpu cgroup of its own competes as that cgroup, whatever its processes' nice values.
+    this.spritesNice = controllers.includes("cpu") ? 0 : niceForShares(this.spritesCpuShares);
     this.enforcement = {
       cgroup: this.cgroups?.support.version ?? null,
       memory: controllers.includes("memory") ? "cgroup" : "rlimit_data",
       cpu: controllers.includes("cpu") ? "cgroup" : "none",
+      host_cpu_priority: this.cgroups?.support.spritesCpuWeighted
+        ? "parent_cgroup"
+        : this.spritesNice > 0
+          ? "nice"
+          : "none",
       // RLIMIT_NPROC counts per uid, so it bounds one sprite only when each sprite has its own uid.
       pids: controllers.includes("pids")
         ? "cgroup"
@@ -140,6 +170,7 @@ export class ResourceHost {
     const details = {
       enforcement: this.enforcement,
       defaults: this.defaults,
+      spritesCpuShares: this.spritesCpuShares,
       maxReadBytes: this.maxReadBytes,
     };
     if (this.enforcement.cgroup === null) {
@@ -164,8 +195,14 @@ export class ResourceHost {
     this.cgroups?.close();
   }
 
+  /** The argv prefix that gives a new sprite process its rlimits (and, without a cpu cgroup, its nice value). */
+  limitsPrefix(policy: ResourcePolicy, overQuota: boolean): string[] {
+    const prlimit = ["/usr/bin/prlimit", ...this.rlimitArgs(policy, overQuota), "--"];
+    return this.spritesNice > 0 ? ["/usr/bin/nice", "-n", String(this.spritesNice), ...prlimit] : prlimit;
+  }
+
   /** prlimit arguments for a new process of a sprite under `policy`. */
-  rlimitArgs(policy: ResourcePolicy, overQuota: boolean): string[] {
+  private rlimitArgs(policy: ResourcePolicy, overQuota: boolean): string[] {
     const fsize = overQuota ? 0 : policy.disk_mb * MIB;
     const args = [`--nofile=${policy.nofile}:${policy.nofile}`, `--fsize=${fsize}:${fsize}`];
     if (this.enforcement.pids === "rlimit_nproc") {
@@ -224,19 +261,20 @@ export class SpriteResources {
 
   /**
    * The argv prefix every process of the sprite is started with: a shell that moves itself into the
-   * sprite's cgroup and then execs prlimit, which sets the rlimits and execs the sandbox.
+   * sprite's cgroup and then execs prlimit (after nice, where no cgroup weighs the sprites' CPU),
+   * which sets the rlimits and execs the sandbox.
    */
   launchPrefix(): string[] {
     const policy = this.policy();
     const cgroup = this.ensureCgroup(policy);
     this.watchDisk();
-    const prlimit = ["/usr/bin/prlimit", ...this.host.rlimitArgs(policy, this.overQuota), "--"];
+    const limits = this.host.limitsPrefix(policy, this.overQuota);
     if (!cgroup || cgroup.procsFiles.length === 0) {
-      return prlimit;
+      return limits;
     }
     const joins = cgroup.procsFiles.map((file) => `echo $$ > ${shellQuote(file)}`).join(" && ");
     const script = `${joins} || { echo "sprites-local: cannot put the process in the sprite's cgroup" >&2; exit 125; }; exec "$@"`;
-    return ["/bin/sh", "-c", script, "sprites-local-launch", ...prlimit];
+    return ["/bin/sh", "-c", script, "sprites-local-launch", ...limits];
   }
 
   /** Applies the current policy to the sprite's cgroup and running processes; returns what must wait for the next start. */

@@ -1,6 +1,5 @@
 import { box, boxEmail, boxRun } from "@vps-claude/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { getBoxToken } from "../box/authenticate-box";
 import { type EmailJobAttempt, recordEmailAttempt } from "./record-email-attempt";
 import { startEmailRun } from "./start-email-run";
 
@@ -84,10 +83,7 @@ async function receiveInBox(deps: EmailJobAttempt["deps"], target: BoxRow, email
   if (target.status !== "running") {
     throw new DeliveryDeferredError(`box is ${target.status}, not running; will retry`);
   }
-  const token = await getBoxToken({ db: deps.db, keyring: deps.keyring, boxId: target.id });
-  if (!token) {
-    throw new DeliveryDeferredError("box has no token yet; will retry");
-  }
+  // The client reads the box's token for the call and throws (retried) when it has none yet.
   const response = await deps.boxAgent.call(
     target,
     "email.receive",
