@@ -3,7 +3,8 @@ import type { ContractRouterClient } from "@orpc/contract";
 import type { JsonifiedClient } from "@orpc/openapi-client";
 import { OpenAPILink } from "@orpc/openapi-client/fetch";
 import { createTanstackQueryUtils } from "@orpc/tanstack-query";
-import { type UserContract, userContract } from "@vps-claude/contract";
+import type { UserContract } from "@vps-claude/contract";
+import minifiedContract from "./user-contract.json";
 
 /**
  * The user API, typed from `userContract` and called through the dashboard's same-origin `/rpc` proxy
@@ -12,7 +13,14 @@ import { type UserContract, userContract } from "@vps-claude/contract";
  */
 export type UserApi = JsonifiedClient<ContractRouterClient<UserContract>>;
 
-const link = new OpenAPILink(userContract, {
+/**
+ * The contract's routes without their schemas (`npm run -w @vps-claude/web contract:json` writes it;
+ * a test says when it is stale): the link needs only methods and paths, and the full contract would
+ * put every zod schema of the API in the browser's first load. Its type is the real contract's.
+ */
+const contract = minifiedContract as unknown as UserContract;
+
+const link = new OpenAPILink(contract, {
   url: () => `${window.location.origin}/rpc`,
   fetch: (request, init) =>
     globalThis.fetch(request, { ...init, credentials: "same-origin", cache: "no-store" }),
