@@ -12,6 +12,8 @@ export default defineConfig({
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // expect.poll waits 1 s by default; a browser or a box on a loaded 2-core machine can take longer.
+    expect: { poll: { timeout: 15_000 } },
     pool: "forks",
     maxWorkers: 2,
   },

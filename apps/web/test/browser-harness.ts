@@ -221,7 +221,8 @@ async function settle(page: Page): Promise<void> {
         .getAnimations()
         // A spinner runs for ever; only what ends is waited for.
         .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
-        .map((animation) => animation.finished),
+        // One cancelled meanwhile (its element went away) rejects: that is settled too.
+        .map((animation) => animation.finished.catch(() => undefined)),
     ),
   );
 }

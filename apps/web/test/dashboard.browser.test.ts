@@ -417,7 +417,8 @@ describe("dashboard in a browser", () => {
     await page.getByRole("tab", { name: "Env vars" }).click();
     const envForm = page.getByTestId("env-create-form");
     await envForm.getByLabel("Key").fill("API_TOKEN");
-    await envForm.getByLabel("Type").selectOption("secret");
+    await envForm.getByLabel("Type").click();
+    await page.getByRole("option", { name: "Secret" }).click();
     await envForm.getByLabel("Value").fill(secret);
     await envForm.getByRole("button", { name: "Add" }).click();
     const envVar = page.getByTestId("env-item").filter({ hasText: "API_TOKEN" });

@@ -1,108 +1,184 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
+import { AlertCircleIcon } from "lucide-react";
+import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useCallback, useState } from "react";
-import { boxesApi, isUnauthorized } from "@/lib/api-client";
-import { ApiError, errorMessage } from "@/lib/api-error";
-import { type Box, isTransitional } from "@/lib/box";
-import { BOX_TAB_LABELS, type BoxTab } from "@/lib/box-tabs";
-import { AgentConfigPanel } from "./box/agent-config-panel";
-import { ChatPanel } from "./box/chat-panel";
-import { CronjobsPanel } from "./box/cronjobs-panel";
-import { EmailPanel } from "./box/email-panel";
-import { EnvVarsPanel } from "./box/env-vars-panel";
-import { FilesPanel } from "./box/files-panel";
+import { type ReactNode, useState } from "react";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { asApiError, errorMessage } from "@/lib/api-error";
+import type { Box } from "@/lib/box";
+import { BOX_TAB_LABELS, BOX_TABS, type BoxTab, parseBoxTab } from "@/lib/box-tabs";
+import { boxQuery } from "@/lib/boxes-query";
+import { BoxMissing } from "./box/box-missing";
 import { OverviewPanel } from "./box/overview-panel";
 import { BoxActions } from "./box-actions";
+import { LoadingState } from "./panel-states";
 import { StatusBadge } from "./status-badge";
-import { Tabs } from "./tabs";
-import { usePolling } from "./use-polling";
 
-/** A deploy moves a step every second or so; deleting takes longer. */
-const DEPLOY_POLL_MS = 1500;
-const POLL_INTERVAL_MS = 3000;
+/**
+ * Each tab but the overview is its own chunk, loaded when the tab is first shown: the box page's
+ * first JS carries the page and the overview only, not ten panels with their forms and schemas.
+ */
+function PanelLoading() {
+  return <LoadingState label="Loading…" />;
+}
+const AccessPanel = dynamic(() => import("./box/access-panel").then((m) => m.AccessPanel), {
+  loading: PanelLoading,
+});
+const AgentConfigPanel = dynamic(() => import("./box/agent-config-panel").then((m) => m.AgentConfigPanel), {
+  loading: PanelLoading,
+});
+const BoxSettingsPanel = dynamic(() => import("./box/box-settings-panel").then((m) => m.BoxSettingsPanel), {
+  loading: PanelLoading,
+});
+const ChatPanel = dynamic(() => import("./box/chat-panel").then((m) => m.ChatPanel), {
+  loading: PanelLoading,
+});
+const CronjobsPanel = dynamic(() => import("./box/cronjobs-panel").then((m) => m.CronjobsPanel), {
+  loading: PanelLoading,
+});
+const EmailPanel = dynamic(() => import("./box/email-panel").then((m) => m.EmailPanel), {
+  loading: PanelLoading,
+});
+const EnvVarsPanel = dynamic(() => import("./box/env-vars-panel").then((m) => m.EnvVarsPanel), {
+  loading: PanelLoading,
+});
+const FilesPanel = dynamic(() => import("./box/files-panel").then((m) => m.FilesPanel), {
+  loading: PanelLoading,
+});
+const RunsPanel = dynamic(() => import("./box/runs-panel").then((m) => m.RunsPanel), {
+  loading: PanelLoading,
+});
+
+/** What each tab shows; `active` lets a panel stop polling while it is hidden. */
+const PANELS: Record<BoxTab, (box: Box, active: boolean) => ReactNode> = {
+  overview: (box) => <OverviewPanel box={box} />,
+  chat: (box, active) => <ChatPanel box={box} active={active} />,
+  runs: (box) => <RunsPanel boxId={box.id} />,
+  email: (box, active) => <EmailPanel box={box} active={active} />,
+  cronjobs: (box) => <CronjobsPanel boxId={box.id} />,
+  files: (box, active) => <FilesPanel box={box} active={active} />,
+  env: (box) => <EnvVarsPanel boxId={box.id} />,
+  agent: (box) => <AgentConfigPanel boxId={box.id} />,
+  access: (box) => <AccessPanel box={box} />,
+  settings: (box) => <BoxSettingsPanel boxId={box.id} />,
+};
+
+function isNotFound(error: unknown): boolean {
+  return asApiError(error)?.status === 404;
+}
+
+/** The box, kept fresh while it changes on its own; a 404 (deleted elsewhere) ends the polling. */
+function useBox(initialBox: Box) {
+  const options = boxQuery(initialBox.id);
+  return useQuery({
+    ...options,
+    initialData: initialBox,
+    refetchInterval: (query) => (isNotFound(query.state.error) ? false : options.refetchInterval(query)),
+  });
+}
+
+/** Keeps the tab on reload and in shared links, without a navigation. */
+function rememberTab(tab: BoxTab): void {
+  const url = new URL(window.location.href);
+  if (tab === "overview") {
+    url.searchParams.delete("tab");
+  } else {
+    url.searchParams.set("tab", tab);
+  }
+  window.history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
+}
+
+function BoxBanners({ box, refreshError }: { box: Box; refreshError: unknown }) {
+  return (
+    <>
+      {refreshError ? (
+        <Alert variant="destructive">
+          <AlertCircleIcon aria-hidden />
+          <AlertDescription>Could not refresh this box: {errorMessage(refreshError)}</AlertDescription>
+        </Alert>
+      ) : null}
+      {box.status === "error" ? (
+        <Alert variant="destructive" data-testid="box-error">
+          <AlertCircleIcon aria-hidden />
+          <AlertTitle>Deployment failed</AlertTitle>
+          <AlertDescription>
+            <p>{box.errorMessage ?? "No details were recorded."}</p>
+            <p>Fix the cause, then redeploy.</p>
+          </AlertDescription>
+        </Alert>
+      ) : null}
+      {box.status === "deleting" ? (
+        <Alert
+          variant={box.errorMessage ? "destructive" : "default"}
+          role="status"
+          data-testid="box-deleting"
+        >
+          <AlertDescription>
+            <p>This box is being deleted.</p>
+            {box.errorMessage ? <p>{box.errorMessage}</p> : null}
+          </AlertDescription>
+        </Alert>
+      ) : null}
+    </>
+  );
+}
 
 export function BoxDetail({ initialBox, initialTab }: { initialBox: Box; initialTab: BoxTab }) {
   const router = useRouter();
-  const [box, setBox] = useState(initialBox);
+  const query = useBox(initialBox);
+  const box = query.data;
   const [tab, setTab] = useState<BoxTab>(initialTab);
+  // A tab is rendered on its first visit and kept mounted, so a pending chat or a half-filled form survives a switch.
+  const [visited, setVisited] = useState<ReadonlySet<BoxTab>>(() => new Set([initialTab]));
 
-  const changeTab = useCallback((next: BoxTab) => {
+  function changeTab(value: string) {
+    const next = parseBoxTab(value);
     setTab(next);
-    // Keeps the tab on reload and in shared links without a navigation.
-    const url = new URL(window.location.href);
-    if (next === "overview") {
-      url.searchParams.delete("tab");
-    } else {
-      url.searchParams.set("tab", next);
-    }
-    window.history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
-  }, []);
-  const [gone, setGone] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
+    setVisited((seen) => (seen.has(next) ? seen : new Set([...seen, next])));
+    rememberTab(next);
+  }
 
-  const refresh = useCallback(async () => {
-    try {
-      setBox(await boxesApi.get(initialBox.id));
-      setLoadError(null);
-    } catch (error) {
-      if (isUnauthorized(error)) {
-        router.replace(`/sign-in?next=${encodeURIComponent(`/boxes/${initialBox.id}`)}`);
-        return;
-      }
-      if (error instanceof ApiError && error.status === 404) {
-        setGone(true);
-        return;
-      }
-      setLoadError(errorMessage(error));
-    }
-  }, [initialBox.id, router]);
-
-  const deploying = box.status === "pending" || box.status === "deploying";
-  usePolling(
-    refresh,
-    gone
-      ? null
-      : deploying
-        ? DEPLOY_POLL_MS
-        : isTransitional(box.status) || loadError
-          ? POLL_INTERVAL_MS
-          : null,
-  );
-
-  if (gone) {
+  if (isNotFound(query.error)) {
     return (
-      <section className="card empty-state" data-testid="box-gone">
-        <h1 className="card-title">“{box.name}” has been deleted</h1>
-        <p className="muted">The box and its sandbox are gone.</p>
-        <Link href="/" className="button button-primary">
-          Back to your boxes
-        </Link>
-      </section>
+      <BoxMissing
+        title={`“${box.name}” has been deleted`}
+        reason="The box and its sandbox are gone."
+        testId="box-gone"
+      />
     );
   }
 
   return (
-    <div className="stack" data-testid="box-detail" data-box-id={box.id}>
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link href="/">Boxes</Link> <span aria-hidden="true">/</span> <span>{box.name}</span>
+    <div className="grid min-w-0 gap-6" data-testid="box-detail" data-box-id={box.id}>
+      <nav aria-label="Breadcrumb" className="text-sm text-muted-foreground">
+        <Link href="/" className="text-muted-foreground hover:text-foreground hover:underline">
+          Boxes
+        </Link>{" "}
+        <span aria-hidden="true">/</span> <span className="text-foreground">{box.name}</span>
       </nav>
 
-      <div className="page-heading">
-        <div>
-          <div className="box-card-title">
-            <h1 data-testid="box-detail-name">{box.name}</h1>
-            <StatusBadge status={box.status} />
+      <div className="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
+        <div className="grid min-w-0 gap-1">
+          <div className="flex flex-wrap items-center gap-2">
+            <h1 className="text-2xl font-semibold tracking-tight break-words" data-testid="box-detail-name">
+              {box.name}
+            </h1>
+            {/* A live region: a deploy finishing or failing is announced. */}
+            <span role="status" aria-live="polite">
+              <StatusBadge status={box.status} />
+            </span>
           </div>
-          <p className="box-address" data-testid="box-detail-email">
+          <p className="truncate font-mono text-sm text-muted-foreground" data-testid="box-detail-email">
             {box.email}
           </p>
         </div>
         <BoxActions
           box={box}
           onChange={(updated) => {
-            setBox(updated);
             if (updated.status === "deleting") {
               router.push("/");
             }
@@ -110,58 +186,29 @@ export function BoxDetail({ initialBox, initialTab }: { initialBox: Box; initial
         />
       </div>
 
-      {loadError ? (
-        <div className="banner banner-error" role="alert">
-          Could not refresh this box: {loadError}
-        </div>
-      ) : null}
+      <BoxBanners box={box} refreshError={query.isRefetchError ? query.error : null} />
 
-      {box.status === "error" ? (
-        <div className="banner banner-error banner-block" role="alert" data-testid="box-error">
-          <p>
-            <strong>Deployment failed</strong>
-          </p>
-          <p>{box.errorMessage ?? "No details were recorded."}</p>
-          <p>Fix the cause, then redeploy.</p>
-        </div>
-      ) : null}
-      {box.status === "deleting" ? (
-        <div
-          className={`banner banner-block${box.errorMessage ? " banner-error" : ""}`}
-          role="status"
-          data-testid="box-deleting"
-        >
-          <p>This box is being deleted.</p>
-          {box.errorMessage ? <p>{box.errorMessage}</p> : null}
-        </div>
-      ) : null}
-
-      <Tabs
-        label="Box sections"
-        active={tab}
-        onChange={changeTab}
-        tabs={[
-          { id: "overview", label: BOX_TAB_LABELS.overview, render: () => <OverviewPanel box={box} /> },
-          {
-            id: "chat",
-            label: BOX_TAB_LABELS.chat,
-            render: (active) => <ChatPanel box={box} active={active} />,
-          },
-          {
-            id: "files",
-            label: BOX_TAB_LABELS.files,
-            render: (active) => <FilesPanel box={box} active={active} />,
-          },
-          {
-            id: "email",
-            label: BOX_TAB_LABELS.email,
-            render: (active) => <EmailPanel box={box} active={active} />,
-          },
-          { id: "cronjobs", label: BOX_TAB_LABELS.cronjobs, render: () => <CronjobsPanel boxId={box.id} /> },
-          { id: "env", label: BOX_TAB_LABELS.env, render: () => <EnvVarsPanel boxId={box.id} /> },
-          { id: "agent", label: BOX_TAB_LABELS.agent, render: () => <AgentConfigPanel boxId={box.id} /> },
-        ]}
-      />
+      <Tabs value={tab} onValueChange={changeTab} className="min-w-0">
+        <TabsList aria-label="Box sections" className="w-full justify-start" data-testid="box-tabs">
+          {BOX_TABS.map((id) => (
+            <TabsTrigger key={id} value={id} className="flex-none" data-testid={`tab-${id}`}>
+              {BOX_TAB_LABELS[id]}
+            </TabsTrigger>
+          ))}
+        </TabsList>
+        {BOX_TABS.filter((id) => visited.has(id)).map((id) => (
+          <TabsContent
+            key={id}
+            value={id}
+            forceMount
+            hidden={id !== tab}
+            className="min-w-0"
+            data-testid={`panel-${id}`}
+          >
+            {PANELS[id](box, id === tab)}
+          </TabsContent>
+        ))}
+      </Tabs>
     </div>
   );
 }

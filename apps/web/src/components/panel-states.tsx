@@ -61,6 +61,8 @@ export function ErrorState({
           <Button
             variant="outline"
             size="sm"
+            // Its own text colour: inherited from the alert, it would be red on the button's own background.
+            className="text-foreground"
             disabled={retrying}
             onClick={async () => {
               setRetrying(true);

@@ -1,4 +1,4 @@
-import { ApiError } from "./api-error";
+import { asApiError } from "./api-error";
 
 /** The box's home, as the files API reports it; the dashboard shows it as "~". */
 export const BOX_HOME = "/home/sprite";
@@ -72,9 +72,10 @@ export function base64ToBlob(content: string, type = "application/octet-stream")
  * besides the server's words.
  */
 export function explainFilesError(error: unknown): unknown {
-  if (error instanceof ApiError && error.status === 409) {
+  const apiError = asApiError(error);
+  if (apiError?.status === 409) {
     return new Error(
-      `The box must be running to browse its files (${error.message}). Wait for its deploy to finish or redeploy it, then retry.`,
+      `The box must be running to browse its files (${apiError.message}). Wait for its deploy to finish or redeploy it, then retry.`,
     );
   }
   return error;

@@ -1,14 +1,28 @@
-export const BOX_TABS = ["overview", "chat", "files", "email", "cronjobs", "env", "agent"] as const;
+export const BOX_TABS = [
+  "overview",
+  "chat",
+  "runs",
+  "email",
+  "cronjobs",
+  "files",
+  "env",
+  "agent",
+  "access",
+  "settings",
+] as const;
 export type BoxTab = (typeof BOX_TABS)[number];
 
 export const BOX_TAB_LABELS: Record<BoxTab, string> = {
   overview: "Overview",
   chat: "Chat",
-  files: "Files",
+  runs: "Runs",
   email: "Email",
   cronjobs: "Cronjobs",
+  files: "Files",
   env: "Env vars",
   agent: "Agent config",
+  access: "Access",
+  settings: "Settings",
 };
 
 /** `?tab=` from the URL, or the overview for anything unknown. */

@@ -1,20 +1,37 @@
 "use client";
 
-import { type FormEvent, useCallback, useId, useState } from "react";
-import { errorMessage, fieldIssue } from "@/lib/api-error";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
-  type AgentConfig,
-  type AgentConfigPatch,
-  agentConfigApi,
-  TRIGGER_TYPES,
-  type TriggerType,
-} from "@/lib/box-api";
-import { Field, FieldError } from "../field";
-import { SubmitButton } from "../form-buttons";
+  mcpServersSchema,
+  runMaxBudgetUsdSchema,
+  runMaxTurnsSchema,
+  updateAgentConfigInput,
+} from "@vps-claude/contract";
+import { useId, useState } from "react";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import {
+  Form,
+  FormControl,
+  FormDescription,
+  FormField,
+  FormItem,
+  FormLabel,
+  FormMessage,
+} from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { Textarea } from "@/components/ui/textarea";
+import { errorMessage, issuesAllShown } from "@/lib/api-error";
+import { type AgentConfig, TRIGGER_TYPES, type TriggerType } from "@/lib/box-api";
+import { showServerIssues } from "@/lib/form-errors";
+import { orpc } from "@/lib/orpc";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
-import { useAuthRedirect } from "../use-auth-redirect";
-import { useResource } from "../use-resource";
+import { SubmitButton } from "./submit-button";
 
 const TRIGGER_TITLES: Record<TriggerType, { title: string; description: string }> = {
   session: { title: "Chat", description: "When you talk to the box from the Chat tab." },
@@ -27,140 +44,113 @@ const MCP_EXAMPLE = `{
   "files": { "type": "stdio", "command": "npx", "args": ["-y", "some-mcp-server"] }
 }`;
 
-type McpParse = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+const MODEL_SUGGESTIONS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+/** An empty box is "no limit" (null); anything else must read as a number before the contract's bounds apply. */
+const optionalNumber = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    if (text === "") {
+      return null;
+    }
+    const value = Number(text);
+    if (!Number.isFinite(value)) {
+      ctx.addIssue({ code: "custom", message: `'${text}' is not a number: leave it empty for no limit` });
+      return z.NEVER;
+    }
+    return value;
+  });
 
-/** Checks the shape the server expects before sending, so typos are caught as they are typed. */
-export function parseMcpServers(text: string): McpParse {
+/** The servers as typed JSON, checked against the contract's schema; its issues name the server and field. */
+const mcpServersText = z.string().transform((text, ctx) => {
   if (text.trim() === "") {
-    return { ok: true, value: {} };
+    return {};
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return {
-      ok: false,
+    ctx.addIssue({
+      code: "custom",
       message: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-    };
+    });
+    return z.NEVER;
   }
-  if (!isRecord(parsed)) {
-    return {
-      ok: false,
-      message: 'Expected a JSON object of servers by name, like { "docs": { "type": "http", … } }.',
-    };
-  }
-  for (const [name, server] of Object.entries(parsed)) {
-    if (!isRecord(server)) {
-      return { ok: false, message: `"${name}" must be an object with a "type".` };
+  const checked = mcpServersSchema.safeParse(parsed);
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const where = issue.path.map(String).join(".");
+      ctx.addIssue({ code: "custom", message: where ? `${where}: ${issue.message}` : issue.message });
     }
-    if (server.type === "stdio") {
-      if (typeof server.command !== "string" || server.command === "") {
-        return { ok: false, message: `"${name}" is a stdio server and needs a "command".` };
-      }
-    } else if (server.type === "http" || server.type === "sse") {
-      if (typeof server.url !== "string" || server.url === "") {
-        return { ok: false, message: `"${name}" is an ${server.type} server and needs a "url".` };
-      }
-    } else {
-      return { ok: false, message: `"${name}" needs "type": "stdio", "http" or "sse".` };
-    }
+    return z.NEVER;
   }
-  return { ok: true, value: parsed };
+  return checked.data;
+});
+
+const agentConfigForm = z.object({
+  model: updateAgentConfigInput.shape.model.unwrap(),
+  systemPrompt: updateAgentConfigInput.shape.systemPrompt.unwrap().unwrap(),
+  mcpServers: mcpServersText,
+  maxBudgetUsd: optionalNumber.pipe(runMaxBudgetUsdSchema.nullable()),
+  maxTurns: optionalNumber.pipe(runMaxTurnsSchema.nullable()),
+});
+type AgentConfigValues = z.input<typeof agentConfigForm>;
+type AgentConfigOutput = z.output<typeof agentConfigForm>;
+const FIELDS = ["model", "systemPrompt", "mcpServers", "maxBudgetUsd", "maxTurns"] as const;
+
+function valuesOf(config: AgentConfig): AgentConfigValues {
+  return {
+    model: config.model,
+    systemPrompt: config.systemPrompt,
+    mcpServers: Object.keys(config.mcpServers).length === 0 ? "" : JSON.stringify(config.mcpServers, null, 2),
+    maxBudgetUsd: config.maxBudgetUsd === null ? "" : String(config.maxBudgetUsd),
+    maxTurns: config.maxTurns === null ? "" : String(config.maxTurns),
+  };
 }
 
-function formatMcp(servers: Record<string, unknown>): string {
-  return Object.keys(servers).length === 0 ? "" : JSON.stringify(servers, null, 2);
-}
-
-function AgentConfigCard({
-  boxId,
-  config,
-  onSaved,
-}: {
-  boxId: string;
-  config: AgentConfig;
-  onSaved: (config: AgentConfig) => void;
-}) {
-  const handleAuth = useAuthRedirect();
-  const [model, setModel] = useState(config.model);
-  const [prompt, setPrompt] = useState(config.systemPrompt);
-  const [mcpText, setMcpText] = useState(() => formatMcp(config.mcpServers));
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+function AgentConfigCard({ boxId, config }: { boxId: string; config: AgentConfig }) {
+  const queryClient = useQueryClient();
+  const titleId = useId();
+  const modelsId = useId();
   const [saved, setSaved] = useState<string | null>(null);
-  const baseId = useId();
-  const id = (field: string) => `${baseId}-${field}`;
+  const form = useForm<AgentConfigValues, unknown, AgentConfigOutput>({
+    resolver: zodResolver(agentConfigForm),
+    // Follows the server's copy, but never over what the owner is typing.
+    values: valuesOf(config),
+    resetOptions: { keepDirtyValues: true },
+  });
+  const save = useMutation(
+    orpc.agentConfig.update.mutationOptions({
+      onSuccess: async (updated, input) => {
+        form.reset(valuesOf(updated));
+        setSaved(
+          input.systemPrompt === null ? "The default prompt is back." : "Saved. The next run uses it.",
+        );
+        await queryClient.invalidateQueries({ queryKey: orpc.agentConfig.key() });
+      },
+      onError: (error) => showServerIssues(error, form.setError, FIELDS),
+    }),
+  );
   const { title, description } = TRIGGER_TITLES[config.triggerType];
+  const { dirtyFields, isDirty } = form.formState;
+  const promptEdited = Boolean(dirtyFields.systemPrompt);
+  const formError = save.error && !issuesAllShown(save.error, FIELDS) ? errorMessage(save.error) : null;
 
-  const mcp = parseMcpServers(mcpText);
-  const promptChanged = prompt !== config.systemPrompt;
-  const mcpChanged = mcp.ok && JSON.stringify(mcp.value) !== JSON.stringify(config.mcpServers);
-  const modelChanged = model.trim() !== config.model;
-  const dirty = promptChanged || mcpChanged || modelChanged;
-
-  async function submit(patch: AgentConfigPatch, message: string) {
-    setSaving(true);
-    setError(null);
+  function submit(values: AgentConfigOutput) {
     setSaved(null);
-    try {
-      const updated = await agentConfigApi.update(boxId, patch);
-      setModel(updated.model);
-      setPrompt(updated.systemPrompt);
-      setMcpText(formatMcp(updated.mcpServers));
-      onSaved(updated);
-      setSaved(message);
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        setError(caught);
-      }
-    } finally {
-      setSaving(false);
-    }
-  }
-
-  function save(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    if (!mcp.ok) {
-      return;
-    }
     // Only what changed: sending the default prompt back would pin it as a custom one.
-    const patch: AgentConfigPatch = { triggerType: config.triggerType };
-    if (modelChanged) {
-      patch.model = model.trim();
-    }
-    if (promptChanged) {
-      patch.systemPrompt = prompt;
-    }
-    if (mcpChanged) {
-      patch.mcpServers = mcp.value;
-    }
-    void submit(patch, "Saved. The next run uses it.");
+    const changed = FIELDS.filter((field) => dirtyFields[field]);
+    const patch = Object.fromEntries(changed.map((field) => [field, values[field]]));
+    save.mutate({ boxId, triggerType: config.triggerType, ...patch });
   }
-
-  const modelIssue = fieldIssue(error, "model");
-  const promptIssue = fieldIssue(error, "systemPrompt");
-  const mcpIssue = fieldIssue(error, "mcpServers");
-  const otherError = error && !modelIssue && !promptIssue && !mcpIssue ? errorMessage(error) : null;
-  const mcpMessage = mcp.ok ? mcpIssue : mcp.message;
 
   return (
-    <section
-      className="card"
-      aria-labelledby={id("title")}
-      data-testid={`agent-config-${config.triggerType}`}
-    >
-      <div className="card-heading">
-        <div>
-          <h3 id={id("title")} className="card-title">
-            {title}
-          </h3>
-          <p className="muted small">{description}</p>
-        </div>
-        <span className="muted small">
+    <Card role="region" aria-labelledby={titleId} data-testid={`agent-config-${config.triggerType}`}>
+      <CardHeader>
+        <CardTitle id={titleId}>{title}</CardTitle>
+        <CardDescription>{description}</CardDescription>
+        <CardAction className="text-xs text-muted-foreground">
           {config.updatedAt ? (
             <>
               changed <RelativeTime iso={config.updatedAt} />
@@ -168,151 +158,194 @@ function AgentConfigCard({
           ) : (
             "defaults"
           )}
-        </span>
-      </div>
-      <form onSubmit={save} noValidate aria-label={`Agent config for ${title}`}>
-        <Field label="Model" htmlFor={id("model")} error={modelIssue} errorId={id("model-error")}>
-          <input
-            id={id("model")}
-            type="text"
-            className="mono"
-            value={model}
-            onChange={(event) => setModel(event.target.value)}
-            list={id("models")}
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={modelIssue ? true : undefined}
-            aria-describedby={modelIssue ? id("model-error") : undefined}
-            data-testid="agent-model"
-          />
-          <datalist id={id("models")}>
-            <option value="claude-sonnet-4-5" />
-            <option value="claude-opus-4-1" />
-            <option value="claude-haiku-4-5" />
-          </datalist>
-        </Field>
-        <div className="field">
-          <div className="label-row">
-            <label htmlFor={id("prompt")}>System prompt</label>
-            {config.isDefaultPrompt && !promptChanged ? (
-              <span className="badge badge-plain" data-testid="agent-default-prompt">
-                default
-              </span>
+        </CardAction>
+      </CardHeader>
+      <CardContent>
+        <Form {...form}>
+          <form
+            className="grid gap-4"
+            onSubmit={form.handleSubmit(submit)}
+            noValidate
+            aria-label={`Agent config for ${title}`}
+          >
+            <FormField
+              control={form.control}
+              name="model"
+              render={({ field }) => (
+                <FormItem>
+                  <FormLabel>Model</FormLabel>
+                  <FormControl>
+                    <Input
+                      {...field}
+                      className="font-mono"
+                      list={modelsId}
+                      autoComplete="off"
+                      spellCheck={false}
+                      data-testid="agent-model"
+                    />
+                  </FormControl>
+                  <datalist id={modelsId}>
+                    {MODEL_SUGGESTIONS.map((model) => (
+                      <option key={model} value={model} />
+                    ))}
+                  </datalist>
+                  <FormMessage />
+                </FormItem>
+              )}
+            />
+            <FormField
+              control={form.control}
+              name="systemPrompt"
+              render={({ field }) => (
+                <FormItem>
+                  <div className="flex items-center gap-2">
+                    <FormLabel>System prompt</FormLabel>
+                    {config.isDefaultPrompt && !promptEdited ? (
+                      <Badge variant="secondary" data-testid="agent-default-prompt">
+                        default
+                      </Badge>
+                    ) : null}
+                  </div>
+                  <FormControl>
+                    <Textarea {...field} rows={6} className="max-h-96" data-testid="agent-prompt" />
+                  </FormControl>
+                  <FormMessage />
+                </FormItem>
+              )}
+            />
+            <FormField
+              control={form.control}
+              name="mcpServers"
+              render={({ field }) => (
+                <FormItem>
+                  <FormLabel>MCP servers (JSON)</FormLabel>
+                  <FormControl>
+                    <Textarea
+                      {...field}
+                      className="max-h-96 font-mono"
+                      placeholder="No extra MCP servers"
+                      spellCheck={false}
+                      data-testid="agent-mcp"
+                    />
+                  </FormControl>
+                  <FormDescription>
+                    Extra tools besides the built-in ones, as a JSON object of servers by name. Leave empty
+                    for none.
+                  </FormDescription>
+                  <details className="text-sm">
+                    <summary className="cursor-pointer text-muted-foreground">Example</summary>
+                    <pre className="mt-1 overflow-x-auto rounded-md bg-muted p-2 font-mono text-xs">
+                      {MCP_EXAMPLE}
+                    </pre>
+                  </details>
+                  <FormMessage data-testid="agent-mcp-error" />
+                </FormItem>
+              )}
+            />
+            <div className="grid gap-4 sm:grid-cols-2">
+              <FormField
+                control={form.control}
+                name="maxBudgetUsd"
+                render={({ field }) => (
+                  <FormItem>
+                    <FormLabel>Max cost per run (USD)</FormLabel>
+                    <FormControl>
+                      <Input
+                        {...field}
+                        inputMode="decimal"
+                        autoComplete="off"
+                        placeholder="No limit"
+                        data-testid="agent-max-budget"
+                      />
+                    </FormControl>
+                    <FormMessage />
+                  </FormItem>
+                )}
+              />
+              <FormField
+                control={form.control}
+                name="maxTurns"
+                render={({ field }) => (
+                  <FormItem>
+                    <FormLabel>Max turns per run</FormLabel>
+                    <FormControl>
+                      <Input
+                        {...field}
+                        inputMode="numeric"
+                        autoComplete="off"
+                        placeholder="No limit"
+                        data-testid="agent-max-turns"
+                      />
+                    </FormControl>
+                    <FormMessage />
+                  </FormItem>
+                )}
+              />
+            </div>
+            {formError ? (
+              <p className="text-sm text-destructive" role="alert">
+                {formError}
+              </p>
             ) : null}
-          </div>
-          <textarea
-            id={id("prompt")}
-            rows={6}
-            value={prompt}
-            onChange={(event) => setPrompt(event.target.value)}
-            aria-invalid={promptIssue ? true : undefined}
-            aria-describedby={promptIssue ? id("prompt-error") : undefined}
-            data-testid="agent-prompt"
-          />
-          <FieldError message={promptIssue} id={id("prompt-error")} />
-        </div>
-        <Field
-          label="MCP servers (JSON)"
-          htmlFor={id("mcp")}
-          error={mcpMessage}
-          errorId={id("mcp-error")}
-          errorTestId="agent-mcp-error"
-        >
-          <textarea
-            id={id("mcp")}
-            className="mono"
-            rows={Math.min(14, Math.max(4, mcpText.split("\n").length + 1))}
-            value={mcpText}
-            onChange={(event) => setMcpText(event.target.value)}
-            placeholder="No extra MCP servers"
-            spellCheck={false}
-            aria-invalid={mcpMessage ? true : undefined}
-            aria-describedby={`${id("mcp-hint")}${mcpMessage ? ` ${id("mcp-error")}` : ""}`}
-            data-testid="agent-mcp"
-          />
-          <p id={id("mcp-hint")} className="muted small">
-            Extra tools besides the built-in ones, as a JSON object of servers by name. Leave empty for none.
-          </p>
-          <details className="hint-details">
-            <summary className="muted small">Example</summary>
-            <pre>{MCP_EXAMPLE}</pre>
-          </details>
-        </Field>
-        {otherError ? (
-          <p className="form-error" role="alert">
-            {otherError}
-          </p>
-        ) : null}
-        <div className="form-actions">
-          {saved ? (
-            <span className="muted small" role="status">
-              {saved}
-            </span>
-          ) : null}
-          {!config.isDefaultPrompt ? (
-            <button
-              type="button"
-              className="button"
-              disabled={saving}
-              onClick={() =>
-                void submit(
-                  { triggerType: config.triggerType, systemPrompt: null },
-                  "The default prompt is back.",
-                )
-              }
-              data-testid="agent-reset-prompt"
-            >
-              Reset prompt to default
-            </button>
-          ) : null}
-          <SubmitButton busy={saving} disabled={!mcp.ok || !dirty} testId="agent-save">
-            Save
-          </SubmitButton>
-        </div>
-      </form>
-    </section>
+            <div className="flex flex-wrap items-center justify-end gap-2">
+              <span className="text-sm text-muted-foreground" role="status" data-testid="agent-saved">
+                {saved}
+              </span>
+              {config.isDefaultPrompt ? null : (
+                <Button
+                  type="button"
+                  variant="outline"
+                  disabled={save.isPending}
+                  onClick={() => {
+                    setSaved(null);
+                    save.mutate({ boxId, triggerType: config.triggerType, systemPrompt: null });
+                  }}
+                  data-testid="agent-reset-prompt"
+                >
+                  Reset prompt to default
+                </Button>
+              )}
+              <SubmitButton pending={save.isPending} disabled={!isDirty} testId="agent-save">
+                Save
+              </SubmitButton>
+            </div>
+          </form>
+        </Form>
+      </CardContent>
+    </Card>
   );
 }
 
 export function AgentConfigPanel({ boxId }: { boxId: string }) {
-  const load = useCallback(() => agentConfigApi.list(boxId), [boxId]);
-  const configs = useResource(load);
-  const { setData } = configs;
-  const onSaved = useCallback(
-    (updated: AgentConfig) =>
-      setData((current) =>
-        (current ?? []).map((config) => (config.triggerType === updated.triggerType ? updated : config)),
-      ),
-    [setData],
-  );
+  const configs = useQuery(orpc.agentConfig.get.queryOptions({ input: { boxId } }));
 
-  if (configs.loading) {
+  if (configs.isPending) {
     return <LoadingState label="Loading agent config…" testId="agent-config-loading" />;
   }
-  if (!configs.data) {
+  if (configs.isError) {
     return (
       <ErrorState
         title="Could not load the agent config"
         error={configs.error}
-        onRetry={configs.reload}
+        onRetry={configs.refetch}
         testId="agent-config-error"
       />
     );
   }
   const ordered = TRIGGER_TYPES.map((type) =>
-    configs.data?.find((config) => config.triggerType === type),
+    configs.data.find((config) => config.triggerType === type),
   ).filter((config): config is AgentConfig => config !== undefined);
   if (ordered.length === 0) {
     return <EmptyState title="No agent config" testId="agent-config-empty" />;
   }
   return (
-    <div className="stack" data-testid="agent-config">
-      <p className="muted">
-        How Claude runs for each kind of trigger: its model, its instructions and extra MCP tools. Changes
-        apply to the next run; no redeploy needed.
+    <div className="grid gap-6" data-testid="agent-config">
+      <p className="text-muted-foreground">
+        How Claude runs for each kind of trigger: its model, its instructions, extra MCP tools and per-run
+        limits. Changes apply to the next run; no redeploy needed.
       </p>
       {ordered.map((config) => (
-        <AgentConfigCard key={config.triggerType} boxId={boxId} config={config} onSaved={onSaved} />
+        <AgentConfigCard key={config.triggerType} boxId={boxId} config={config} />
       ))}
     </div>
   );

@@ -1,22 +1,26 @@
 "use client";
 
-import { type ReactNode, useCallback, useEffect, useRef } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { CheckIcon, CircleIcon, Loader2Icon, MinusIcon, XIcon } from "lucide-react";
+import { type ReactNode, useEffect, useRef } from "react";
+import { Badge } from "@/components/ui/badge";
+import { Card, CardAction, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import type { BoxStatus } from "@/lib/box";
-import { type DeployStep, type DeployStepStatus, deployApi } from "@/lib/box-api";
+import type { DeployStep, DeployStepStatus, DeploySteps } from "@/lib/box-api";
 import { formatDuration } from "@/lib/format";
+import { orpc } from "@/lib/orpc";
+import { cn } from "@/lib/utils";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
-import { usePolling } from "../use-polling";
-import { useResource } from "../use-resource";
 
 /** Steps change every second or so while a deploy runs. */
 const DEPLOY_POLL_MS = 1500;
 
-const STEP_ICONS: Record<DeployStepStatus, string> = {
-  pending: "",
-  running: "◔",
-  completed: "✓",
-  failed: "✕",
-  skipped: "–",
+const STEP_ICONS: Record<DeployStepStatus, ReactNode> = {
+  pending: <CircleIcon className="size-3 text-muted-foreground" />,
+  running: <Loader2Icon className="size-4 animate-spin text-warning" />,
+  completed: <CheckIcon className="size-4 text-success" />,
+  failed: <XIcon className="size-4 text-destructive" />,
+  skipped: <MinusIcon className="size-4 text-muted-foreground" />,
 };
 
 const STEP_STATUS_TEXT: Record<DeployStepStatus, string> = {
@@ -41,34 +45,64 @@ function DeployStepItem({ step }: { step: DeployStep }) {
   const timing = stepTiming(step, Date.now());
   return (
     <li
-      className={`timeline-step timeline-${step.status}`}
+      className="flex gap-3 border-l-2 py-2 pl-3 data-[status=failed]:border-destructive data-[status=running]:border-warning"
       data-testid="deploy-step"
       data-step={step.step}
       data-status={step.status}
     >
-      <span className="timeline-icon" aria-hidden="true">
-        {step.status === "running" ? <span className="spinner spinner-small" /> : STEP_ICONS[step.status]}
+      <span className="flex size-5 shrink-0 items-center justify-center" aria-hidden="true">
+        {STEP_ICONS[step.status]}
       </span>
-      <div className="timeline-body">
-        <div className="timeline-head">
-          <span className="timeline-label">{step.label}</span>
-          <span className="visually-hidden">, {STEP_STATUS_TEXT[step.status]}</span>
-          {step.attempt > 1 ? <span className="tag tag-small">attempt {step.attempt}</span> : null}
-          {timing ? <span className="muted small timeline-duration">{timing}</span> : null}
+      <div className="grid min-w-0 flex-1 gap-1">
+        <div className="flex flex-wrap items-center gap-2 text-sm">
+          <span className={cn("font-medium", step.status === "pending" && "text-muted-foreground")}>
+            {step.label}
+          </span>
+          <span className="sr-only">, {STEP_STATUS_TEXT[step.status]}</span>
+          {step.attempt > 1 ? <Badge variant="outline">attempt {step.attempt}</Badge> : null}
+          {timing ? <span className="text-xs text-muted-foreground">{timing}</span> : null}
         </div>
         {step.errorMessage ? (
-          <p className="timeline-error" data-testid="deploy-step-error">
+          <p className="text-sm break-words text-destructive" data-testid="deploy-step-error">
             {step.errorMessage}
           </p>
         ) : null}
         {step.logExcerpt ? (
-          <details className="timeline-log">
-            <summary>Log</summary>
-            <pre data-testid="deploy-step-log">{step.logExcerpt}</pre>
+          <details className="text-sm">
+            <summary className="cursor-pointer text-muted-foreground">Log</summary>
+            <pre
+              className="mt-1 max-h-64 overflow-auto rounded-md bg-muted p-2 font-mono text-xs"
+              data-testid="deploy-step-log"
+            >
+              {step.logExcerpt}
+            </pre>
           </details>
         ) : null}
       </div>
     </li>
+  );
+}
+
+function StepList({ data }: { data: DeploySteps }) {
+  const failed = data.steps.filter((step) => step.status === "failed").length;
+  const done = data.steps.filter((step) => step.status === "completed" || step.status === "skipped").length;
+  return (
+    <>
+      <p className="text-sm text-muted-foreground" data-testid="deploy-progress">
+        {done} of {data.steps.length} steps done{failed > 0 ? `, ${failed} failed` : ""}
+        {data.deployId ? (
+          <>
+            {" "}
+            · deploy <code className="break-all">{data.deployId}</code>
+          </>
+        ) : null}
+      </p>
+      <ol className="grid gap-1" aria-label="Deploy steps" data-testid="deploy-steps">
+        {data.steps.map((step) => (
+          <DeployStepItem key={step.step} step={step} />
+        ))}
+      </ol>
+    </>
   );
 }
 
@@ -79,12 +113,16 @@ interface DeployTimelineProps {
   boxUpdatedAt: string;
 }
 
-/** The steps of the box's latest deploy, live while it runs. */
+/** The steps of the box's latest deploy, polled only while it deploys. */
 export function DeployTimeline({ boxId, status, boxUpdatedAt }: DeployTimelineProps) {
-  const load = useCallback(() => deployApi.steps(boxId), [boxId]);
-  const steps = useResource(load);
-  const { reload } = steps;
   const deploying = status === "pending" || status === "deploying";
+  const steps = useQuery(
+    orpc.deploy.steps.queryOptions({
+      input: { boxId },
+      refetchInterval: deploying ? DEPLOY_POLL_MS : false,
+    }),
+  );
+  const { refetch } = steps;
 
   // The box moved on (a redeploy began, or the deploy ended): load the steps at once, not at the next poll.
   const signature = `${status}|${boxUpdatedAt}`;
@@ -92,23 +130,21 @@ export function DeployTimeline({ boxId, status, boxUpdatedAt }: DeployTimelinePr
   useEffect(() => {
     if (seenSignature.current !== signature) {
       seenSignature.current = signature;
-      void reload();
+      void refetch();
     }
-  }, [signature, reload]);
-
-  usePolling(reload, deploying ? DEPLOY_POLL_MS : null);
+  }, [signature, refetch]);
 
   let content: ReactNode;
-  if (steps.data === undefined) {
-    content = steps.error ? (
+  if (steps.isPending) {
+    content = <LoadingState label="Loading deploy steps…" testId="deploy-loading" />;
+  } else if (steps.isError && steps.data === undefined) {
+    content = (
       <ErrorState
         title="Could not load the deploy steps"
         error={steps.error}
-        onRetry={reload}
+        onRetry={refetch}
         testId="deploy-error"
       />
-    ) : (
-      <LoadingState label="Loading deploy steps…" testId="deploy-loading" />
     );
   } else if (steps.data.steps.length === 0) {
     content = (
@@ -122,51 +158,34 @@ export function DeployTimeline({ boxId, status, boxUpdatedAt }: DeployTimelinePr
       </EmptyState>
     );
   } else {
-    const failed = steps.data.steps.filter((step) => step.status === "failed").length;
-    const done = steps.data.steps.filter(
-      (step) => step.status === "completed" || step.status === "skipped",
-    ).length;
     content = (
       <>
-        <p className="muted small" data-testid="deploy-progress">
-          {done} of {steps.data.steps.length} steps done{failed > 0 ? `, ${failed} failed` : ""}
-          {steps.data.deployId ? (
-            <>
-              {" "}
-              · deploy <code>{steps.data.deployId}</code>
-            </>
-          ) : null}
-        </p>
-        <ol className="timeline" aria-label="Deploy steps" data-testid="deploy-steps">
-          {steps.data.steps.map((step) => (
-            <DeployStepItem key={step.step} step={step} />
-          ))}
-        </ol>
-        {steps.error ? (
-          <ErrorState title="Could not refresh the deploy steps" error={steps.error} onRetry={reload} />
+        <StepList data={steps.data} />
+        {steps.isRefetchError ? (
+          <ErrorState title="Could not refresh the deploy steps" error={steps.error} onRetry={refetch} />
         ) : null}
       </>
     );
   }
 
   return (
-    <section
-      className="card"
+    <Card
+      role="region"
       aria-labelledby="deploy-title"
       data-testid="deploy-timeline"
       aria-busy={deploying || undefined}
     >
-      <div className="card-heading">
-        <h2 id="deploy-title" className="card-title">
-          Deploy
-        </h2>
+      <CardHeader>
+        <CardTitle id="deploy-title">Deploy</CardTitle>
         {deploying ? (
-          <span className="live-indicator" role="status">
-            <span className="status-dot" aria-hidden="true" /> Updating live
-          </span>
+          <CardAction>
+            <span className="flex items-center gap-2 text-sm text-muted-foreground" role="status">
+              <span className="size-2 animate-pulse rounded-full bg-warning" aria-hidden /> Updating live
+            </span>
+          </CardAction>
         ) : null}
-      </div>
-      {content}
-    </section>
+      </CardHeader>
+      <CardContent className="grid gap-3">{content}</CardContent>
+    </Card>
   );
 }

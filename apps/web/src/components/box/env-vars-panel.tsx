@@ -1,200 +1,239 @@
 "use client";
 
-import { useCallback, useId, useState } from "react";
-import { fieldIssue } from "@/lib/api-error";
-import { type EnvVar, type EnvVarType, envApi } from "@/lib/box-api";
-import { upsertByKey, withoutKey } from "@/lib/keyed-list";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { envVarKey, envVarType, secretValue } from "@vps-claude/contract";
+import { LockIcon } from "lucide-react";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Form, FormControl, FormField, FormItem, FormLabel, FormMessage } from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { errorMessage, issuesAllShown } from "@/lib/api-error";
+import type { EnvVar } from "@/lib/box-api";
+import { showServerIssues } from "@/lib/form-errors";
+import { api, orpc } from "@/lib/orpc";
 import { ConfirmDialog } from "../confirm-dialog";
-import { DeleteButton } from "../delete-button";
-import { Field } from "../field";
-import { CancelButton, SubmitButton } from "../form-buttons";
-import { FormError } from "../form-error";
-import { LockIcon } from "../icons";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
-import { useAuthRedirect } from "../use-auth-redirect";
-import { useConfirmedDelete } from "../use-confirmed-delete";
-import { useFormSubmit } from "../use-form-submit";
-import { useResource } from "../use-resource";
+import { SubmitButton } from "./submit-button";
 
+/** The server's own rules for a variable (the contract's schemas), without the box id the route adds. */
+const envVarForm = z.object({ key: envVarKey, value: secretValue, type: envVarType });
+type EnvVarValues = z.infer<typeof envVarForm>;
 const FIELDS = ["key", "value", "type"] as const;
 
 interface EnvVarFormProps {
+  boxId: string;
   /** Editing an existing variable: its key is fixed and a secret's value is never prefilled. */
   existing?: EnvVar;
-  onSubmit: (input: { key: string; value: string; type: EnvVarType }) => Promise<void>;
-  onCancel?: () => void;
+  onDone?: () => void;
 }
 
-function EnvVarForm({ existing, onSubmit, onCancel }: EnvVarFormProps) {
-  const [key, setKey] = useState(existing?.key ?? "");
-  const [value, setValue] = useState(existing?.type === "plain" ? (existing.value ?? "") : "");
-  const [type, setType] = useState<EnvVarType>(existing?.type ?? "plain");
-  const baseId = useId();
-  const id = (field: string) => `${baseId}-${field}`;
-
-  const { submitting, error, submit } = useFormSubmit(async () => {
-    await onSubmit({ key: key.trim(), value, type });
-    if (!existing) {
-      setKey("");
-      setValue("");
-      setType("plain");
-    }
+function EnvVarForm({ boxId, existing, onDone }: EnvVarFormProps) {
+  const queryClient = useQueryClient();
+  const form = useForm<EnvVarValues>({
+    resolver: zodResolver(envVarForm),
+    defaultValues: {
+      key: existing?.key ?? "",
+      value: existing?.type === "plain" ? (existing.value ?? "") : "",
+      type: existing?.type ?? "plain",
+    },
   });
-
-  const keyIssue = fieldIssue(error, "key");
-  const valueIssue = fieldIssue(error, "value");
-  const secret = type === "secret";
+  const save = useMutation({
+    mutationFn: (values: EnvVarValues) =>
+      existing ? api.envVar.update({ boxId, ...values }) : api.envVar.create({ boxId, ...values }),
+    onSuccess: async () => {
+      if (!existing) {
+        form.reset();
+      }
+      onDone?.();
+      await queryClient.invalidateQueries({ queryKey: orpc.envVar.key() });
+    },
+    onError: (error) => showServerIssues(error, form.setError, FIELDS),
+  });
+  const secret = form.watch("type") === "secret";
   const replacingSecret = existing?.type === "secret";
+  const formError = save.error && !issuesAllShown(save.error, FIELDS) ? errorMessage(save.error) : null;
 
   return (
-    <form
-      className="env-form"
-      onSubmit={submit}
-      noValidate
-      aria-label={existing ? `Change ${existing.key}` : "Add an env var"}
-      data-testid={existing ? "env-edit-form" : "env-create-form"}
-    >
-      <div className="env-form-grid">
-        <Field
-          label="Key"
-          htmlFor={id("key")}
-          error={keyIssue}
-          errorId={id("key-error")}
-          errorTestId="env-key-error"
-        >
-          <input
-            id={id("key")}
-            type="text"
-            className="mono"
-            value={key}
-            onChange={(event) => setKey(event.target.value)}
-            readOnly={Boolean(existing)}
-            placeholder="GITHUB_TOKEN"
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={keyIssue ? true : undefined}
-            aria-describedby={keyIssue ? id("key-error") : undefined}
-            data-testid="env-key"
-          />
-        </Field>
-        <Field
-          label={replacingSecret ? "New value" : "Value"}
-          htmlFor={id("value")}
-          error={valueIssue}
-          errorId={id("value-error")}
-          errorTestId="env-value-error"
-        >
-          <input
-            id={id("value")}
-            // A secret is typed blind, and the browser must not offer to save it as a password.
-            type={secret ? "password" : "text"}
-            autoComplete={secret ? "new-password" : "off"}
-            className="mono"
-            value={value}
-            onChange={(event) => setValue(event.target.value)}
-            placeholder={replacingSecret ? "the current value stays hidden" : ""}
-            spellCheck={false}
-            aria-invalid={valueIssue ? true : undefined}
-            aria-describedby={valueIssue ? id("value-error") : undefined}
-            data-testid="env-value"
-          />
-        </Field>
-        <Field label="Type" htmlFor={id("type")}>
-          <select
-            id={id("type")}
-            value={type}
-            onChange={(event) => setType(event.target.value as EnvVarType)}
-            data-testid="env-type"
-          >
-            <option value="plain">Plain</option>
-            <option value="secret">Secret</option>
-          </select>
-        </Field>
-        <div className="field field-submit">
-          <div className="button-row">
-            {onCancel ? <CancelButton onCancel={onCancel} disabled={submitting} /> : null}
-            <SubmitButton busy={submitting} testId="env-submit">
-              {existing ? "Save" : "Add"}
-            </SubmitButton>
+    <Form {...form}>
+      <form
+        className="grid gap-3 sm:grid-cols-[minmax(0,1fr)_minmax(0,1.5fr)_8rem_auto] sm:items-start"
+        onSubmit={form.handleSubmit((values) => save.mutate(values))}
+        noValidate
+        aria-label={existing ? `Change ${existing.key}` : "Add an env var"}
+        data-testid={existing ? "env-edit-form" : "env-create-form"}
+      >
+        {existing ? (
+          // The key of an existing variable is fixed: shown, not offered as an input.
+          <div className="grid gap-2">
+            <span className="text-sm font-medium">Key</span>
+            <code className="flex h-9 items-center font-mono text-sm break-all" data-testid="env-key">
+              {existing.key}
+            </code>
           </div>
+        ) : (
+          <FormField
+            control={form.control}
+            name="key"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>Key</FormLabel>
+                <FormControl>
+                  <Input
+                    {...field}
+                    className="font-mono"
+                    placeholder="GITHUB_TOKEN"
+                    autoComplete="off"
+                    spellCheck={false}
+                    data-testid="env-key"
+                  />
+                </FormControl>
+                <FormMessage data-testid="env-key-error" />
+              </FormItem>
+            )}
+          />
+        )}
+        <FormField
+          control={form.control}
+          name="value"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>{replacingSecret ? "New value" : "Value"}</FormLabel>
+              <FormControl>
+                <Input
+                  {...field}
+                  // A secret is typed blind, and the browser must not offer to save it as a password.
+                  type={secret ? "password" : "text"}
+                  autoComplete={secret ? "new-password" : "off"}
+                  className="font-mono"
+                  placeholder={replacingSecret ? "the current value stays hidden" : ""}
+                  spellCheck={false}
+                  data-testid="env-value"
+                />
+              </FormControl>
+              <FormMessage data-testid="env-value-error" />
+            </FormItem>
+          )}
+        />
+        <FormField
+          control={form.control}
+          name="type"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>Type</FormLabel>
+              <Select value={field.value} onValueChange={field.onChange}>
+                <FormControl>
+                  <SelectTrigger data-testid="env-type">
+                    <SelectValue />
+                  </SelectTrigger>
+                </FormControl>
+                <SelectContent>
+                  <SelectItem value="plain">Plain</SelectItem>
+                  <SelectItem value="secret">Secret</SelectItem>
+                </SelectContent>
+              </Select>
+            </FormItem>
+          )}
+        />
+        <div className="flex gap-2 sm:mt-[1.375rem]">
+          {onDone && existing ? (
+            <Button type="button" variant="outline" onClick={onDone} disabled={save.isPending}>
+              Cancel
+            </Button>
+          ) : null}
+          <SubmitButton pending={save.isPending} testId="env-submit">
+            {existing ? "Save" : "Add"}
+          </SubmitButton>
         </div>
-      </div>
-      <FormError error={error} fields={FIELDS} testId="env-form-error" />
-    </form>
+        {formError ? (
+          <p className="text-sm text-destructive sm:col-span-4" role="alert" data-testid="env-form-error">
+            {formError}
+          </p>
+        ) : null}
+      </form>
+    </Form>
   );
 }
 
-function EnvVarRow({
-  boxId,
-  envVar,
-  onChanged,
-  onDeleted,
-}: {
-  boxId: string;
-  envVar: EnvVar;
-  onChanged: (envVar: EnvVar) => void;
-  onDeleted: (key: string) => void;
-}) {
-  const handleAuth = useAuthRedirect();
+function EnvVarRow({ boxId, envVar }: { boxId: string; envVar: EnvVar }) {
+  const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
-  const deletion = useConfirmedDelete(
-    () => envApi.remove(boxId, envVar.key),
-    () => onDeleted(envVar.key),
+  const [confirming, setConfirming] = useState(false);
+  const remove = useMutation(
+    orpc.envVar.delete.mutationOptions({
+      onSuccess: async () => {
+        setConfirming(false);
+        await queryClient.invalidateQueries({ queryKey: orpc.envVar.key() });
+      },
+    }),
   );
-
-  async function update(input: { value: string; type: EnvVarType }) {
-    try {
-      onChanged(await envApi.update(boxId, envVar.key, { value: input.value, type: input.type }));
-      setEditing(false);
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        throw caught;
-      }
-    }
-  }
+  const isSecret = envVar.type === "secret";
 
   return (
-    <li className="env-row" data-testid="env-item" data-key={envVar.key} data-type={envVar.type}>
+    <li className="py-3" data-testid="env-item" data-key={envVar.key} data-type={envVar.type}>
       {editing ? (
-        <EnvVarForm existing={envVar} onSubmit={update} onCancel={() => setEditing(false)} />
+        <EnvVarForm boxId={boxId} existing={envVar} onDone={() => setEditing(false)} />
       ) : (
-        <div className="env-row-view">
-          <span className="env-name">
-            <code className="env-key" data-testid="env-item-key">
+        <div className="grid gap-2 sm:grid-cols-[minmax(8rem,16rem)_minmax(0,1fr)_auto] sm:items-center">
+          <span className="flex min-w-0 items-center gap-2">
+            <code className="font-mono text-sm font-medium break-all" data-testid="env-item-key">
               {envVar.key}
             </code>
-            <span className={`badge ${envVar.type === "secret" ? "badge-secret" : "badge-plain"}`}>
-              {envVar.type === "secret" ? (
-                <>
-                  <LockIcon /> secret
-                </>
-              ) : (
-                "plain"
-              )}
-            </span>
+            <Badge variant={isSecret ? "warning" : "secondary"}>
+              {isSecret ? <LockIcon aria-hidden /> : null}
+              {isSecret ? "secret" : "plain"}
+            </Badge>
           </span>
-          <code className="env-value" data-testid="env-item-value">
-            {envVar.type === "secret" ? envVar.maskedValue : envVar.value}
+          <code
+            className="min-w-0 font-mono text-sm break-all text-muted-foreground"
+            data-testid="env-item-value"
+          >
+            {isSecret ? envVar.maskedValue : envVar.value}
           </code>
-          <span className="muted small env-updated">
-            <RelativeTime iso={envVar.updatedAt} />
-          </span>
-          <div className="button-row">
-            <button
-              type="button"
-              className="button button-small"
+          <div className="flex items-center gap-2">
+            <span className="mr-2 text-xs text-muted-foreground">
+              <RelativeTime iso={envVar.updatedAt} />
+            </span>
+            <Button
+              variant="outline"
+              size="sm"
               onClick={() => setEditing(true)}
               aria-label={`Change ${envVar.key}`}
               data-testid="env-edit"
             >
-              {envVar.type === "secret" ? "Replace" : "Edit"}
-            </button>
-            <DeleteButton label={`Delete ${envVar.key}`} testId="env-delete" onClick={deletion.ask} />
+              Change
+            </Button>
+            <Button
+              variant="outline"
+              size="sm"
+              className="text-destructive hover:text-destructive"
+              onClick={() => {
+                remove.reset();
+                setConfirming(true);
+              }}
+              aria-label={`Delete ${envVar.key}`}
+              data-testid="env-delete"
+            >
+              Delete
+            </Button>
           </div>
         </div>
       )}
-      <ConfirmDialog {...deletion.dialog} title={`Delete ${envVar.key}?`} confirmLabel="Delete variable">
+      <ConfirmDialog
+        open={confirming}
+        title={`Delete ${envVar.key}?`}
+        confirmLabel="Delete variable"
+        busy={remove.isPending}
+        error={remove.error ? errorMessage(remove.error) : null}
+        onConfirm={() => remove.mutate({ boxId, key: envVar.key })}
+        onCancel={() => setConfirming(false)}
+      >
         <p>The box loses it at its next deploy.</p>
       </ConfirmDialog>
     </li>
@@ -202,66 +241,41 @@ function EnvVarRow({
 }
 
 export function EnvVarsPanel({ boxId }: { boxId: string }) {
-  const handleAuth = useAuthRedirect();
-  const load = useCallback(() => envApi.list(boxId), [boxId]);
-  const envVars = useResource(load);
-  const { setData } = envVars;
-
-  const upsert = useCallback(
-    (envVar: EnvVar) => setData((current) => upsertByKey(current, envVar)),
-    [setData],
-  );
-
-  async function create(input: { key: string; value: string; type: EnvVarType }) {
-    try {
-      upsert(await envApi.create(boxId, input));
-    } catch (caught) {
-      if (!handleAuth(caught)) {
-        throw caught;
-      }
-    }
-  }
-
-  const list = envVars.data ?? [];
+  const envVars = useQuery(orpc.envVar.list.queryOptions({ input: { boxId } }));
 
   return (
-    <section className="card" aria-labelledby="env-title" data-testid="env-vars">
-      <h2 id="env-title" className="card-title">
-        Environment variables
-      </h2>
-      <p className="muted small">
-        Set in the box's environment for Claude and its tools. Secrets are encrypted at rest and never shown
-        again after saving. Changes reach the box at its next deploy: use Redeploy above to apply them now.
-      </p>
-      <EnvVarForm onSubmit={create} />
-      <h3 className="small-heading">Variables</h3>
-      {envVars.error ? (
-        <ErrorState
-          title="Could not load env vars"
-          error={envVars.error}
-          onRetry={envVars.reload}
-          testId="env-error"
-        />
-      ) : null}
-      {envVars.loading ? (
-        <LoadingState label="Loading env vars…" testId="env-loading" />
-      ) : list.length === 0 && !envVars.error ? (
-        <EmptyState title="No env vars yet" testId="env-empty">
-          Add API tokens or settings the agent's tools need.
-        </EmptyState>
-      ) : (
-        <ul className="env-list" data-testid="env-list">
-          {list.map((envVar) => (
-            <EnvVarRow
-              key={envVar.key}
-              boxId={boxId}
-              envVar={envVar}
-              onChanged={upsert}
-              onDeleted={(key) => setData((current) => withoutKey(current, key))}
-            />
-          ))}
-        </ul>
-      )}
-    </section>
+    <Card role="region" aria-labelledby="env-title" data-testid="env-vars">
+      <CardHeader>
+        <CardTitle id="env-title">Environment variables</CardTitle>
+        <CardDescription>
+          Set in the box's environment for Claude and its tools. Secrets are encrypted at rest and never shown
+          again after saving. Changes reach the box at its next deploy: use Redeploy above to apply them now.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="grid gap-4">
+        <EnvVarForm boxId={boxId} />
+        <h3 className="text-sm font-medium">Variables</h3>
+        {envVars.isPending ? (
+          <LoadingState label="Loading env vars…" testId="env-loading" />
+        ) : envVars.isError ? (
+          <ErrorState
+            title="Could not load env vars"
+            error={envVars.error}
+            onRetry={envVars.refetch}
+            testId="env-error"
+          />
+        ) : envVars.data.length === 0 ? (
+          <EmptyState title="No env vars yet" testId="env-empty">
+            Add API tokens or settings the agent's tools need.
+          </EmptyState>
+        ) : (
+          <ul className="divide-y" data-testid="env-list">
+            {envVars.data.map((envVar) => (
+              <EnvVarRow key={envVar.key} boxId={boxId} envVar={envVar} />
+            ))}
+          </ul>
+        )}
+      </CardContent>
+    </Card>
   );
 }

@@ -1,37 +1,53 @@
 "use client";
 
-import { useEffect, useId, useRef, useState } from "react";
-import { ApiError, fieldIssue } from "@/lib/api-error";
-import { filesApi } from "@/lib/box-api";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation } from "@tanstack/react-query";
+import { writeFileInput } from "@vps-claude/contract";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { Button } from "@/components/ui/button";
+import {
+  Form,
+  FormControl,
+  FormDescription,
+  FormField,
+  FormItem,
+  FormLabel,
+  FormMessage,
+} from "@/components/ui/form";
+import { Input } from "@/components/ui/input";
+import { Textarea } from "@/components/ui/textarea";
+import { asApiError, errorMessage, issuesAllShown } from "@/lib/api-error";
 import { displayPath, explainFilesError, pathInDirectory, splitPath } from "@/lib/box-files";
-import { Field } from "../field";
-import { CancelButton, SubmitButton } from "../form-buttons";
-import { FormError } from "../form-error";
-import { useAuthRedirect } from "../use-auth-redirect";
-import { useFormSubmit } from "../use-form-submit";
+import { showServerIssues } from "@/lib/form-errors";
+import { api } from "@/lib/orpc";
+import { SubmitButton } from "./submit-button";
 
+/** `path` is what the owner types, relative to the folder shown; the contract's rules apply to the content. */
+const newFileForm = z.object({
+  path: z
+    .string()
+    .trim()
+    .refine(
+      (name) => name !== "" && name !== "~" && name !== "~/",
+      "Give the file a name, like notes/todo.md.",
+    )
+    .refine((name) => !name.endsWith("/"), "The name ends with '/': add the file's name after it."),
+  content: writeFileInput.shape.content,
+});
+type NewFileValues = z.infer<typeof newFileForm>;
 const FIELDS = ["path", "content"] as const;
-
-function checkName(name: string): string | null {
-  const trimmed = name.trim();
-  if (trimmed === "" || trimmed === "~" || trimmed === "~/") {
-    return "Give the file a name, like notes/todo.md.";
-  }
-  if (trimmed.endsWith("/")) {
-    return `'${trimmed}' ends with '/': add the file's name after it.`;
-  }
-  return null;
-}
 
 /** The write replaces an existing file, so look first; "New file" must never overwrite one. */
 async function fileExists(boxId: string, path: string): Promise<boolean> {
   const { parent, name } = splitPath(path);
   try {
-    const listing = await filesApi.list(boxId, parent);
+    const listing = await api.files.list({ boxId, path: parent });
     return listing.entries.some((entry) => entry.name === name);
   } catch (error) {
     // The write creates a missing folder, and a path the server refuses gets its own message from the write.
-    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
+    const status = asApiError(error)?.status;
+    if (status === 404 || status === 400) {
       return false;
     }
     throw error;
@@ -48,97 +64,104 @@ interface NewFileFormProps {
 }
 
 export function NewFileForm({ boxId, dir, formId, onCreated, onCancel }: NewFileFormProps) {
-  const handleAuth = useAuthRedirect();
-  const [name, setName] = useState("");
-  const [content, setContent] = useState("");
-  const [nameProblem, setNameProblem] = useState<string | null>(null);
-  const nameRef = useRef<HTMLInputElement>(null);
-  const baseId = useId();
-  const id = (field: string) => `${baseId}-${field}`;
-
-  useEffect(() => {
-    nameRef.current?.focus();
-  }, []);
-
-  const { submitting, error, submit } = useFormSubmit(async () => {
-    const problem = checkName(name);
-    setNameProblem(problem);
-    if (problem) {
-      return;
-    }
-    const path = pathInDirectory(dir, name);
-    try {
-      if (await fileExists(boxId, path)) {
-        setNameProblem(`${displayPath(path)} already exists: open it and use Edit to change it.`);
-        return;
-      }
-      const written = await filesApi.write(boxId, { path, content, encoding: "utf8" });
-      onCreated(written.path);
-    } catch (caught) {
-      if (handleAuth(caught)) {
-        return;
-      }
-      throw explainFilesError(caught);
-    }
+  const form = useForm<NewFileValues>({
+    resolver: zodResolver(newFileForm),
+    defaultValues: { path: "", content: "" },
   });
-
-  const nameIssue = nameProblem ?? fieldIssue(error, "path");
-  const contentIssue = fieldIssue(error, "content");
+  const create = useMutation({
+    mutationFn: async (values: NewFileValues) => {
+      const path = pathInDirectory(dir, values.path);
+      if (await fileExists(boxId, path)) {
+        return { created: false, path };
+      }
+      const written = await api.files.write({ boxId, path, content: values.content, encoding: "utf8" });
+      return { created: true, path: written.path };
+    },
+    onSuccess: ({ created, path }) => {
+      if (created) {
+        onCreated(path);
+      } else {
+        form.setError("path", {
+          type: "exists",
+          message: `${displayPath(path)} already exists: open it and use Edit to change it.`,
+        });
+      }
+    },
+    onError: (error) => showServerIssues(error, form.setError, FIELDS),
+  });
+  const formError =
+    create.error && !issuesAllShown(create.error, FIELDS)
+      ? errorMessage(explainFilesError(create.error))
+      : null;
 
   return (
-    <form
-      id={formId}
-      className="new-file-form"
-      onSubmit={submit}
-      noValidate
-      aria-label="New file"
-      data-testid="file-create-form"
-    >
-      <Field
-        label="Name"
-        htmlFor={id("name")}
-        error={nameIssue}
-        errorId={id("name-error")}
-        errorTestId="file-name-error"
+    <Form {...form}>
+      <form
+        id={formId}
+        className="grid gap-3 rounded-lg border p-3"
+        onSubmit={form.handleSubmit((values) => create.mutate(values))}
+        noValidate
+        aria-label="New file"
+        data-testid="file-create-form"
       >
-        <input
-          ref={nameRef}
-          id={id("name")}
-          type="text"
-          className="mono"
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          placeholder="notes/todo.md"
-          autoComplete="off"
-          spellCheck={false}
-          aria-invalid={nameIssue ? true : undefined}
-          aria-describedby={`${id("name-hint")}${nameIssue ? ` ${id("name-error")}` : ""}`}
-          data-testid="file-name"
+        <FormField
+          control={form.control}
+          name="path"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>Name</FormLabel>
+              <FormControl>
+                <Input
+                  {...field}
+                  // The form opens on request, so the cursor goes where the typing starts.
+                  autoFocus
+                  className="font-mono"
+                  placeholder="notes/todo.md"
+                  autoComplete="off"
+                  spellCheck={false}
+                  data-testid="file-name"
+                />
+              </FormControl>
+              <FormDescription>
+                Inside {displayPath(dir)}. Slashes make folders; missing ones are created.
+              </FormDescription>
+              <FormMessage data-testid="file-name-error" />
+            </FormItem>
+          )}
         />
-        <p id={id("name-hint")} className="muted small">
-          Inside {displayPath(dir)}. Slashes make folders; missing ones are created.
-        </p>
-      </Field>
-      <Field label="Content" htmlFor={id("content")} error={contentIssue} errorId={id("content-error")}>
-        <textarea
-          id={id("content")}
-          className="mono"
-          rows={8}
-          value={content}
-          onChange={(event) => setContent(event.target.value)}
-          spellCheck={false}
-          aria-invalid={contentIssue ? true : undefined}
-          aria-describedby={contentIssue ? id("content-error") : undefined}
-          data-testid="file-new-content"
+        <FormField
+          control={form.control}
+          name="content"
+          render={({ field }) => (
+            <FormItem>
+              <FormLabel>Content</FormLabel>
+              <FormControl>
+                <Textarea
+                  {...field}
+                  rows={8}
+                  className="field-sizing-fixed font-mono text-xs"
+                  spellCheck={false}
+                  data-testid="file-new-content"
+                />
+              </FormControl>
+              <FormMessage />
+            </FormItem>
+          )}
         />
-      </Field>
-      <FormError error={error} fields={FIELDS} testId="file-create-error" />
-      <div className="form-actions">
-        <CancelButton onCancel={onCancel} disabled={submitting} />
-        <SubmitButton busy={submitting} busyLabel="Creating…" testId="file-create">
-          Create file
-        </SubmitButton>
-      </div>
-    </form>
+        {formError ? (
+          <p className="text-sm text-destructive" role="alert" data-testid="file-create-error">
+            {formError}
+          </p>
+        ) : null}
+        <div className="flex justify-end gap-2">
+          <Button type="button" variant="outline" onClick={onCancel} disabled={create.isPending}>
+            Cancel
+          </Button>
+          <SubmitButton pending={create.isPending} pendingLabel="Creating…" testId="file-create">
+            Create file
+          </SubmitButton>
+        </div>
+      </form>
+    </Form>
   );
 }

@@ -124,7 +124,7 @@ export function TerminalSession({ boxId }: { boxId: string }) {
   const connection = useTerminalSocket(boxId, term, attempt, retry);
 
   return (
-    <section aria-label="Terminal" className="flex flex-col gap-2">
+    <section aria-label="Terminal" className="flex min-w-0 flex-col gap-2">
       <div className="flex items-center justify-between gap-2 text-sm">
         <p role="status" aria-live="polite" data-state={connection.state}>
           {STATUS_TEXT[connection.state]}
