@@ -462,6 +462,13 @@ export function createModelGateway({
           }
           const meter = new UsageMeter(meterKind(upstream), record.status);
           const onEnd = (error: string | undefined) => finish(meter, error);
+          if (node && (node.outgoing.headersSent || node.outgoing.destroyed)) {
+            // The box went away and was answered 499 already: an upstream answer arriving after
+            // that has nowhere to go (writing it would throw outside any handler).
+            upstream.destroy();
+            finish(meter, "client disconnected before the upstream answered");
+            return;
+          }
           if (node) {
             pipeUpstream(upstream, node.outgoing, meter, onEnd);
             resolve(ANSWERED_ON_NODE);
