@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -121,26 +121,67 @@ function buildIsFresh(): boolean {
   return statSync(buildId).mtimeMs > newestSource;
 }
 
+const BUILD_LOCK = path.join(webDir, ".next-build.lock");
+
+/** Takes the build lock (a directory: mkdir is atomic), breaking one whose holder has died. */
+async function lockBuild(deadline: number): Promise<() => void> {
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      writeFileSync(path.join(BUILD_LOCK, "pid"), String(process.pid));
+      return () => rmSync(BUILD_LOCK, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw error;
+      }
+    }
+    if (!lockHolderAlive()) {
+      rmSync(BUILD_LOCK, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`another process has held ${BUILD_LOCK} too long`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function lockHolderAlive(): boolean {
+  try {
+    const pid = Number(readFileSync(path.join(BUILD_LOCK, "pid"), "utf8"));
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // No pid file yet: the holder is between mkdir and write, so alive.
+    return (error as NodeJS.ErrnoException).code === "ENOENT" && existsSync(BUILD_LOCK);
+  }
+}
+
 /**
- * Builds the dashboard unless `.next/BUILD_ID` is newer than every source file. Another build of the
- * same directory (the runner, a second test run) holds Next's build lock; then wait for it and look again.
+ * Builds the dashboard unless `.next/BUILD_ID` is newer than every source file. Test files run in
+ * parallel processes: two builds at once in one directory would wipe `.next` under a `next start`
+ * another file already serves from, so one build at a time, under a lock, and freshness is looked
+ * at again once the lock is held.
  */
 export async function ensureDashboardBuilt(): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (!buildIsFresh()) {
+  if (buildIsFresh()) {
+    return;
+  }
+  const unlock = await lockBuild(Date.now() + 300_000);
+  try {
+    if (buildIsFresh()) {
+      return;
+    }
     const build = startService("next build", [nextBin, "build"], {
       cwd: webDir,
       env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
     });
     const code = await new Promise<number | null>((resolve) => build.child.once("exit", resolve));
-    if (code === 0) {
-      return;
-    }
-    const lockedByAnotherBuild = /process is already running/.test(build.output.join(""));
-    if (!lockedByAnotherBuild || Date.now() > deadline) {
+    if (code !== 0) {
       throw new Error(`next build failed with code ${code}\n${outputOf(build)}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+  } finally {
+    unlock();
   }
 }
 

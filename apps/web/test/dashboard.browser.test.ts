@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,6 +19,7 @@ import {
 } from "@vps-claude/testing/platform";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDashboardBuilt } from "./browser-harness";
 
 const { join } = path;
 
@@ -106,56 +107,6 @@ async function waitForService(url: string, service: Service, timeoutMs: number):
   }
 }
 
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      newest = Math.max(newest, newestSourceMtime(full));
-    } else if (!/\.test\.tsx?$/.test(entry.name)) {
-      newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-function buildIsFresh(): boolean {
-  const buildId = path.join(webDir, ".next/BUILD_ID");
-  if (!existsSync(buildId)) {
-    return false;
-  }
-  const newestSource = Math.max(
-    newestSourceMtime(path.join(webDir, "src")),
-    ...["next.config.ts", "package.json", "tsconfig.json"].map(
-      (file) => statSync(path.join(webDir, file)).mtimeMs,
-    ),
-  );
-  return statSync(buildId).mtimeMs > newestSource;
-}
-
-/**
- * Builds the dashboard unless `.next/BUILD_ID` is newer than every source file. Another build of the
- * same directory (the runner, a second test run) holds Next's build lock; then wait for it and look again.
- */
-async function ensureBuilt(): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (!buildIsFresh()) {
-    const build = start("next build", [nextBin, "build"], {
-      cwd: webDir,
-      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
-    });
-    const code = await new Promise<number | null>((resolve) => build.child.once("exit", resolve));
-    if (code === 0) {
-      return;
-    }
-    const lockedByAnotherBuild = /process is already running/.test(build.output.join(""));
-    if (!lockedByAnotherBuild || Date.now() > deadline) {
-      throw new Error(`next build failed with code ${code}\n${outputOf(build)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
 let database: ScratchDatabase | undefined;
 let redisUrl = "";
 let browser: Browser | undefined;
@@ -174,7 +125,7 @@ beforeAll(async () => {
   const serverUrl = `http://127.0.0.1:${serverPort}`;
   webUrl = `http://localhost:${webPort}`;
 
-  const builtDashboard = ensureBuilt();
+  const builtDashboard = ensureDashboardBuilt();
   // A real sandbox host, so boxes deploy and deletes finish as they do for a user of `npm start`.
   dataDir = mkdtempSync(join(tmpdir(), "web-test-data-"));
   const spritesToken = randomBytes(16).toString("hex");

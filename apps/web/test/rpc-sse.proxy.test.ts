@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -7,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, waitForHttp } from "@vps-claude/testing/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDashboardBuilt } from "./browser-harness";
 
 /**
  * The dashboard's same-origin proxy (`/rpc/**`, `next start`) in front of a stand-in API that
@@ -61,57 +61,6 @@ async function stopGroup({ child }: Child): Promise<void> {
   signal("SIGKILL");
 }
 
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(
-      newest,
-      entry.isDirectory()
-        ? newestSourceMtime(full)
-        : /\.test\.tsx?$/.test(entry.name)
-          ? 0
-          : statSync(full).mtimeMs,
-    );
-  }
-  return newest;
-}
-
-function buildIsFresh(): boolean {
-  const buildId = path.join(webDir, ".next/BUILD_ID");
-  if (!existsSync(buildId)) {
-    return false;
-  }
-  const newest = Math.max(
-    newestSourceMtime(path.join(webDir, "src")),
-    ...["next.config.ts", "package.json", "tsconfig.json"].map(
-      (file) => statSync(path.join(webDir, file)).mtimeMs,
-    ),
-  );
-  return statSync(buildId).mtimeMs > newest;
-}
-
-/** Builds the dashboard unless the build is newer than its sources; waits out another build's lock. */
-async function ensureBuilt(): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  while (!buildIsFresh()) {
-    const build = spawnNode([nextBin, "build"], {
-      ...process.env,
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-    });
-    const code = await new Promise<number | null>((resolve) => build.child.once("exit", resolve));
-    if (code === 0) {
-      return;
-    }
-    const locked = /process is already running/.test(build.output.join(""));
-    if (!locked || Date.now() > deadline) {
-      throw new Error(`next build failed with code ${code}\n${build.output.join("").slice(-4000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
 /** The stand-in API: one SSE route that sends an event at once and the rest when released. */
 let upstream: http.Server;
 let upstreamUrl = "";
@@ -148,7 +97,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-  await ensureBuilt();
+  await ensureDashboardBuilt();
   const port = await freePort();
   webUrl = `http://127.0.0.1:${port}`;
   web = spawnNode([nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], {
