@@ -149,8 +149,9 @@ function EmailList({ box, active, onOpen }: { box: Box; active: boolean; onOpen:
           Mail to and from <code className="font-mono">{box.email}</code>, newest first.
         </CardDescription>
         <CardAction>
-          <Button variant="outline" size="sm" onClick={() => list.refetch()} disabled={list.isFetching}>
-            <RefreshCwIcon aria-hidden /> Refresh
+          {/* Not disabled while fetching: the list polls, and a button flickering on and off is no use. */}
+          <Button variant="outline" size="sm" onClick={() => list.refetch()} aria-busy={list.isFetching}>
+            <RefreshCwIcon aria-hidden className={list.isFetching ? "animate-spin" : undefined} /> Refresh
           </Button>
         </CardAction>
       </CardHeader>
