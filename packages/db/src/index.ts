@@ -1,3 +1,4 @@
 export * from "./client";
 export * from "./migrate";
+export * from "./prepared";
 export * from "./schema/index";

@@ -1,4 +1,4 @@
-import { box } from "@vps-claude/db";
+import { box, preparedPerDatabase } from "@vps-claude/db";
 import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { type BoxDto, toBoxDto } from "./box-dto";
@@ -16,19 +16,16 @@ const listColumns = {
   updatedAt: box.updatedAt,
 };
 
-type Db = ApiDeps["db"];
-const firstPageQueries = new WeakMap<Db, ReturnType<typeof prepareFirstPage>>();
-
 /** The first page is what the dashboard polls: a prepared statement skips query building and planning. */
-function prepareFirstPage(db: Db) {
-  return db
+const firstPageQuery = preparedPerDatabase((db) =>
+  db
     .select(listColumns)
     .from(box)
     .where(eq(box.userId, sql.placeholder("userId")))
     .orderBy(desc(box.createdAt), desc(box.id))
     .limit(sql.placeholder("limit"))
-    .prepare("list_boxes_first_page");
-}
+    .prepare("list_boxes_first_page"),
+);
 
 /**
  * A page of the user's boxes, newest first. `before` is the id of the last box of the previous page;
@@ -46,12 +43,7 @@ export async function listBoxes({
   before?: string;
 }): Promise<BoxDto[]> {
   if (!before) {
-    let query = firstPageQueries.get(deps.db);
-    if (!query) {
-      query = prepareFirstPage(deps.db);
-      firstPageQueries.set(deps.db, query);
-    }
-    const rows = await query.execute({ userId, limit });
+    const rows = await firstPageQuery(deps.db).execute({ userId, limit });
     return rows.map((row) => toBoxDto(row, deps.config.agentsDomain));
   }
   const conditions: SQL[] = [eq(box.userId, userId)];

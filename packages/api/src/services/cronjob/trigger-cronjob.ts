@@ -1,4 +1,4 @@
-import { box, boxCronjob, boxCronjobExecution, boxRun } from "@vps-claude/db";
+import { box, boxCronjob, boxCronjobExecution, boxRun, preparedPerDatabase } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
 import { and, desc, eq, gt, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
@@ -8,6 +8,68 @@ import { STARTING_EXECUTION_STATUSES } from "./execution-status";
 type ExecutionStatus = (typeof boxCronjobExecution.$inferSelect)["status"];
 type Execution = typeof boxCronjobExecution.$inferSelect;
 type CronjobWithBox = { cronjob: typeof boxCronjob.$inferSelect; box: typeof box.$inferSelect };
+
+/*
+ * A minute's ticks arrive as a herd (10,000 schedules put ~170 on each minute boundary) and, with
+ * Postgres on the same cores, each tick's share of the CPU decides how late the last of them fires.
+ * So the statements every tick runs are prepared once, not built by drizzle on each call.
+ */
+const loadTick = preparedPerDatabase((db) =>
+  db
+    .select({ cronjob: boxCronjob, box })
+    .from(boxCronjob)
+    .innerJoin(box, eq(box.id, boxCronjob.boxId))
+    .where(eq(boxCronjob.id, sql.placeholder("cronjobId")))
+    .limit(1)
+    .prepare("cron_tick_load"),
+);
+
+/** A prepared statement's parameter where drizzle's types take only values (`set`). */
+const param = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** Only while the tick is still starting: an execution already ended keeps its outcome. */
+const tickStillStarting = and(
+  eq(boxCronjobExecution.id, sql.placeholder("executionId")),
+  inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
+);
+
+const markWakingBox = preparedPerDatabase((db) =>
+  db
+    .update(boxCronjobExecution)
+    .set({ status: "waking_box", startedAt: param("startedAt") })
+    .where(tickStillStarting)
+    .prepare("cron_tick_waking_box"),
+);
+
+const markRunningQuery = preparedPerDatabase((db) =>
+  db
+    .update(boxCronjobExecution)
+    .set({ status: "running", runId: param("runId") })
+    .where(tickStillStarting)
+    .prepare("cron_tick_running"),
+);
+
+const endTick = preparedPerDatabase((db) =>
+  db
+    .update(boxCronjobExecution)
+    .set({
+      status: param("status"),
+      completedAt: param("completedAt"),
+      durationMs: param("durationMs"),
+      errorMessage: param("errorMessage"),
+    })
+    .where(tickStillStarting)
+    .returning({ status: boxCronjobExecution.status })
+    .prepare("cron_tick_end"),
+);
+
+const setLastRunAt = preparedPerDatabase((db) =>
+  db
+    .update(boxCronjob)
+    .set({ lastRunAt: param("lastRunAt") })
+    .where(eq(boxCronjob.id, sql.placeholder("cronjobId")))
+    .prepare("cron_tick_last_run"),
+);
 
 /** Namespace of the per-cronjob tick lock (two-int advisory keys: this, then a hash of the cronjob id). */
 const TICK_LOCK = 7_311_301;
@@ -36,12 +98,7 @@ export async function triggerCronjob({
   cronjobId: string;
   scheduledFor: Date;
 }): Promise<TriggerCronjobResult> {
-  const [row] = await deps.db
-    .select({ cronjob: boxCronjob, box })
-    .from(boxCronjob)
-    .innerJoin(box, eq(box.id, boxCronjob.boxId))
-    .where(eq(boxCronjob.id, cronjobId))
-    .limit(1);
+  const [row] = await loadTick(deps.db).execute({ cronjobId });
   if (!row) {
     return { status: "gone" };
   }
@@ -66,10 +123,7 @@ export async function triggerCronjob({
   const startedAt = new Date();
   try {
     // Brief now: the box is woken by the run's follower, and the run's own status shows when it took the run.
-    await deps.db
-      .update(boxCronjobExecution)
-      .set({ status: "waking_box", startedAt })
-      .where(eq(boxCronjobExecution.id, execution.id));
+    await markWakingBox(deps.db).execute({ executionId: execution.id, startedAt });
     const runId = await startTickRun(deps, row, execution);
     return { executionId: execution.id, runId, status: "running" };
   } catch (err) {
@@ -172,15 +226,7 @@ async function startTickRun(
 
 /** A run that ended before this was already recorded by finishCronExecution: its outcome stays. */
 async function markRunning(deps: Pick<ApiDeps, "db">, executionId: string, runId: string) {
-  await deps.db
-    .update(boxCronjobExecution)
-    .set({ status: "running", runId })
-    .where(
-      and(
-        eq(boxCronjobExecution.id, executionId),
-        inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
-      ),
-    );
+  await markRunningQuery(deps.db).execute({ executionId, runId });
 }
 
 /** The run recorded for this tick, if any, linked to it. */
@@ -207,27 +253,16 @@ async function endTickBeforeRun(
   }: { status: "failed" | "skipped"; errorMessage: string; startedAt?: Date },
 ): Promise<TriggerCronjobResult> {
   const completedAt = new Date();
-  const [ended] = await deps.db
-    .update(boxCronjobExecution)
-    .set({
-      status,
-      completedAt,
-      durationMs: startedAt ? completedAt.getTime() - startedAt.getTime() : null,
-      errorMessage: errorMessage.slice(0, 4_000),
-    })
-    .where(
-      and(
-        eq(boxCronjobExecution.id, execution.id),
-        inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
-      ),
-    )
-    .returning();
+  const [ended] = await endTick(deps.db).execute({
+    executionId: execution.id,
+    status,
+    completedAt,
+    durationMs: startedAt ? completedAt.getTime() - startedAt.getTime() : null,
+    errorMessage: errorMessage.slice(0, 4_000),
+  });
   // A skipped tick did not run, so the job's last run stays the one before.
   if (ended && status === "failed") {
-    await deps.db
-      .update(boxCronjob)
-      .set({ lastRunAt: completedAt })
-      .where(eq(boxCronjob.id, execution.cronjobId));
+    await setLastRunAt(deps.db).execute({ cronjobId: execution.cronjobId, lastRunAt: completedAt });
   }
   return { executionId: execution.id, status: ended?.status ?? status };
 }
