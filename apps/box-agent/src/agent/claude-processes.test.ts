@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
+import { getPriority } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { runIdHeaders } from "./claude-options";
-import { killLeftoverClaude } from "./claude-processes";
+import { CLAUDE_NICENESS, ClaudeProcesses, killLeftoverClaude } from "./claude-processes";
 
 const children: Array<ReturnType<typeof spawn>> = [];
 
@@ -37,5 +38,30 @@ describe("killLeftoverClaude", () => {
     expect(killLeftoverClaude(pid, `ANTHROPIC_CUSTOM_HEADERS=${runIdHeaders("run_left")}`), "gone").toBe(
       false,
     );
+  });
+});
+
+describe("ClaudeProcesses.spawn", () => {
+  it("runs Claude Code, and what it starts, below box-agent's priority", async () => {
+    const processes = new ClaudeProcesses();
+    // Like the CLI starting its MCP servers: a child of its own, a moment after it started.
+    const child = processes.spawn(
+      {
+        command: "sh",
+        args: ["-c", "sleep 0.3; sleep 30 & echo $!; wait"],
+        env: { PATH: process.env.PATH },
+        signal: new AbortController().signal,
+      },
+      "run_nice",
+      () => undefined,
+    );
+    const grandchild = await new Promise<number>((resolve) =>
+      child.stdout.once("data", (data: Buffer) => resolve(Number(String(data).trim()))),
+    );
+    const expected = Math.min(getPriority() + CLAUDE_NICENESS, 19);
+    expect(getPriority(child.pid ?? 0), "the CLI").toBe(expected);
+    expect(getPriority(grandchild), "a process the CLI started").toBe(expected);
+    await processes.stopAll(1_000);
+    process.kill(grandchild, "SIGKILL");
   });
 });

@@ -1,6 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import type { SpawnedProcess, SpawnOptions } from "@anthropic-ai/claude-agent-sdk";
+
+/**
+ * Claude Code (and the MCP servers it starts, which inherit it) runs below box-agent's own priority.
+ * A run's CLI is the box's heavy work; box-agent is its control plane: its event streams, health
+ * checks and cancels must not wait behind a CLI starting up. Measured: a run's `status` events, emitted
+ * as a CLI starts, reached the dashboard seconds late while the CLIs of the same box had the CPU.
+ * Raising a child's niceness needs no privilege.
+ */
+export const CLAUDE_NICENESS = 10;
 
 /**
  * Starts the Claude Code processes of runs and keeps hold of them, by run. An aborted query's CLI is
@@ -23,6 +33,13 @@ export class ClaudeProcesses {
       // The SDK's forwarded signal fires only after its own graceful close had its chance.
       signal: options.signal,
     });
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, CLAUDE_NICENESS);
+      } catch {
+        // Gone already, or a platform without priorities: it runs at box-agent's priority.
+      }
+    }
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", onStderr);
     // With `signal`, Node reports the abort as an 'error' too; the SDK listens for it, and an
