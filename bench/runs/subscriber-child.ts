@@ -96,10 +96,16 @@ async function follow(
         if (event === "done") {
           result.done = true;
         } else if (event === "message" && data.length > 0) {
-          const parsed = JSON.parse(data.join("\n")) as { seq: number; type: string; at: string };
+          const parsed = JSON.parse(data.join("\n")) as {
+            seq: number;
+            type: string;
+            at: string;
+            status?: string;
+          };
           result.events.push({
             seq: parsed.seq,
-            type: parsed.type,
+            // Status events split by status: a run queued, started or ended are different moments.
+            type: parsed.type === "status" ? `status:${parsed.status}` : parsed.type,
             atMs: Date.parse(parsed.at),
             receivedAtMs,
           });

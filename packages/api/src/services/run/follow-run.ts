@@ -113,14 +113,21 @@ class RunFollower {
         });
       }
       const handedOver = await this.dispatch(run, dispatch.data);
-      if (handedOver !== "dispatched") {
+      if (typeof handedOver === "string") {
         return handedOver;
       }
       // Cancelled on the platform while the dispatch was on its way: the box has it now, so tell it.
-      if ((await this.current()) === "ended-elsewhere") {
+      const now = await this.current();
+      if (now === "ended-elsewhere") {
         await this.cancelOnBox(run);
         return "ended-elsewhere";
       }
+      if (typeof now === "string") {
+        return now;
+      }
+      // The run's first event (`queued`) is already waiting on the box: open its stream with the
+      // rows just read rather than reading them again.
+      return this.followEvents({ run: now, target: handedOver.target });
     }
     return this.followEvents();
   }
@@ -143,7 +150,7 @@ class RunFollower {
    * A box that cannot be reached is asked again with backoff until the dispatch deadline, then the
    * run fails saying so; a refusal or a bad answer fails it at once.
    */
-  async dispatch(run: RunRow, dispatch: RunCreate): Promise<"dispatched" | FollowOutcome> {
+  async dispatch(run: RunRow, dispatch: RunCreate): Promise<{ target: BoxRow } | FollowOutcome> {
     const deadline = run.createdAt.getTime() + this.deps.config.runs.dispatchDeadlineMs;
     let problem = "no answer yet";
     for (let failures = 0; ; failures++) {
@@ -173,7 +180,7 @@ class RunFollower {
             .set({ dispatchedAt: new Date() })
             .where(and(eq(boxRun.id, run.id), isNull(boxRun.dispatchedAt)));
           this.logger.info({ duplicate: answer.body.duplicate }, "run handed to box-agent");
-          return "dispatched";
+          return { target };
         }
         if (isFinalRefusal(answer.status)) {
           return this.end({
@@ -208,14 +215,17 @@ class RunFollower {
    * completes the run. A dropped stream is opened again after the last stored event; box-agent not
    * knowing the run (its data lost) interrupts it; no `done` by the run's deadline interrupts it too.
    */
-  async followEvents(): Promise<FollowOutcome> {
+  async followEvents(justDispatched?: { run: RunRow; target: BoxRow }): Promise<FollowOutcome> {
     const graceMs = this.deps.config.reconcile.runGraceMs;
     let problem = "";
     let failures = 0;
+    let fresh = justDispatched;
     for (;;) {
       this.signal.throwIfAborted();
+      const first = fresh;
+      fresh = undefined;
       try {
-        const run = await this.current();
+        const run = first?.run ?? (await this.current());
         if (typeof run === "string") {
           return run;
         }
@@ -232,7 +242,7 @@ class RunFollower {
             error: `no final event came from the box by the run's deadline (its ${minutes(run.maxDurationMs)} limit and ${minutes(graceMs)} of grace)${problem ? `; last: ${problem}` : ""}`,
           });
         }
-        const target = await this.loadBox(run.boxId);
+        const target = first?.target ?? (await this.loadBox(run.boxId));
         if (!target) {
           return "gone";
         }
