@@ -18,7 +18,7 @@ function eventTime(at: string, now: Date): Date {
 
 /**
  * Stores one transcript event and moves the run on: `last_event_seq` (where a reconnect resumes) in
- * the same transaction, so the two never disagree; a `status: running` event marks the run started
+ * the same statement, so the two never disagree; a `status: running` event marks the run started
  * (with the box's start time, never before the run was queued) and records Claude's session id.
  * A repeated event (a replay after a reconnect) is stored once. Answers the run's status after, so
  * the follower sees a run ended meanwhile by someone else (cancel, the reconciler).
@@ -36,8 +36,10 @@ export async function recordRunEvent({
   const started = event.type === "status" && event.status === "running";
   const sessionId = event.type === "status" && event.sessionId ? toStorableText(event.sessionId) : null;
   const startedAt = new Date(Math.max(at.getTime(), run.createdAt.getTime()));
-  return deps.db.transaction(async (tx) => {
-    await tx
+  // One statement, so one round trip and atomic: the event and `last_event_seq` never disagree.
+  // This runs for every event of every run, between box-agent emitting it and a subscriber seeing it.
+  const stored = deps.db.$with("stored", {}).as(
+    deps.db
       .insert(boxRunEvent)
       .values({
         runId: run.id,
@@ -46,24 +48,26 @@ export async function recordRunEvent({
         data: toStorableJson(event) as Record<string, unknown>,
         at,
       })
-      .onConflictDoNothing();
-    const [row] = await tx
-      .update(boxRun)
-      .set({
-        lastEventSeq: sql`greatest(${boxRun.lastEventSeq}, ${event.seq})`,
-        ...(started
-          ? {
-              status: sql`case when ${boxRun.status} = 'queued' then 'running'::run_status else ${boxRun.status} end`,
-              startedAt: sql`coalesce(${boxRun.startedAt}, ${startedAt.toISOString()}::timestamptz)`,
-            }
-          : {}),
-        ...(sessionId ? { sessionId } : {}),
-      })
-      .where(eq(boxRun.id, run.id))
-      .returning({ status: boxRun.status });
-    if (!row) {
-      throw new Error(`run ${run.id} is gone (its box was deleted?) while its events were being stored`);
-    }
-    return row;
-  });
+      .onConflictDoNothing()
+      .getSQL(),
+  );
+  const [row] = await deps.db
+    .with(stored)
+    .update(boxRun)
+    .set({
+      lastEventSeq: sql`greatest(${boxRun.lastEventSeq}, ${event.seq})`,
+      ...(started
+        ? {
+            status: sql`case when ${boxRun.status} = 'queued' then 'running'::run_status else ${boxRun.status} end`,
+            startedAt: sql`coalesce(${boxRun.startedAt}, ${startedAt.toISOString()}::timestamptz)`,
+          }
+        : {}),
+      ...(sessionId ? { sessionId } : {}),
+    })
+    .where(eq(boxRun.id, run.id))
+    .returning({ status: boxRun.status });
+  if (!row) {
+    throw new Error(`run ${run.id} is gone (its box was deleted?) while its events were being stored`);
+  }
+  return row;
 }
