@@ -21,8 +21,11 @@ export interface CronLatenessOptions {
 }
 
 const MINUTE = 60_000;
-/** The raw baseline fires half a minute after each cron boundary, so the two herds never meet. */
-const BASELINE_OFFSET_MS = 30_000;
+/**
+ * The raw baseline fires 15 s after each cron boundary, so the two herds never meet, nor meet the
+ * platform's schedule reconcile at half past each minute.
+ */
+const BASELINE_OFFSET_MS = 15_000;
 /** How long after the last due moment the herds are given to drain before they are counted. */
 const DRAIN_MS = 25_000;
 const INSERT_BATCH = 1_000;
@@ -127,7 +130,7 @@ async function seed(
  * The boxes never deployed, so a tick records its execution and stops at the box check: the real
  * path up to the point where a box would be woken. Over two minute boundaries, each tick's lateness
  * is measured when BullMQ made it active and when its execution was written. Next to it, raw
- * BullMQ delayed jobs, as many pending and as many due together, half a minute off the cron herds.
+ * BullMQ delayed jobs, as many pending and as many due together, 15 s off the cron herds.
  */
 export async function measureCronLateness(options: CronLatenessOptions): Promise<CronLatenessResult> {
   const { cleanup } = options;
@@ -163,7 +166,7 @@ export async function measureCronLateness(options: CronLatenessOptions): Promise
   const dueMinutes = new Set(boundaries.map(minuteAt));
   const expectedTicks = [...minuteOf.values()].filter((minute) => dueMinutes.has(minute)).length;
 
-  // The baseline: one delayed job per schedule, due like its schedule but half a minute later.
+  // The baseline: one delayed job per schedule, due like its schedule but 15 s later.
   const connection = createRedis(options.redisUrl, "worker");
   cleanup.push("close the baseline connection", async () => connection.disconnect());
   const rawQueue = new Queue(rawName, { connection, prefix: platform.queuePrefix });
@@ -207,7 +210,7 @@ export async function measureCronLateness(options: CronLatenessOptions): Promise
   const lastDue = (boundaries.at(-1) ?? first) + BASELINE_OFFSET_MS;
   log(
     `measuring ticks at ${boundaries.map((ms) => new Date(ms).toISOString()).join(", ")} (${expectedTicks} due) ` +
-      `and raw delayed jobs 30 s after each (${rawExpected} due); waiting ${Math.round((lastDue + DRAIN_MS - Date.now()) / 1000)} s`,
+      `and raw delayed jobs 15 s after each (${rawExpected} due); waiting ${Math.round((lastDue + DRAIN_MS - Date.now()) / 1000)} s`,
   );
   await sleep(lastDue + DRAIN_MS - Date.now());
 

@@ -1,6 +1,6 @@
 import { box, boxCronjob, boxCronjobExecution, boxRun, preparedPerDatabase } from "@vps-claude/db";
 import { newId } from "@vps-claude/shared";
-import { and, desc, eq, gt, inArray, isNull, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { ApiDeps } from "../../deps";
 import { startRun } from "../run/start-run";
 import { STARTING_EXECUTION_STATUSES } from "./execution-status";
@@ -10,9 +10,10 @@ type Execution = typeof boxCronjobExecution.$inferSelect;
 type CronjobWithBox = { cronjob: typeof boxCronjob.$inferSelect; box: typeof box.$inferSelect };
 
 /*
- * A minute's ticks arrive as a herd (10,000 schedules put ~170 on each minute boundary) and, with
- * Postgres on the same cores, each tick's share of the CPU decides how late the last of them fires.
- * So the statements every tick runs are prepared once, not built by drizzle on each call.
+ * A minute's ticks arrive as a herd (10,000 schedules put ~170 on each minute boundary), and with
+ * Postgres on the same cores each tick's CPU and commits decide how late the last of the herd fires.
+ * So a tick commits once before its run is handed over, and the statements every tick runs are
+ * prepared once, not built by drizzle on each call.
  */
 const loadTick = preparedPerDatabase((db) =>
   db
@@ -27,18 +28,51 @@ const loadTick = preparedPerDatabase((db) =>
 /** A prepared statement's parameter where drizzle's types take only values (`set`). */
 const param = (name: string) => sql`${sql.placeholder(name)}`;
 
+/** A tick that cannot run, recorded already ended. */
+const endedTickValues = {
+  id: sql.placeholder("id"),
+  cronjobId: sql.placeholder("cronjobId"),
+  boxId: sql.placeholder("boxId"),
+  scheduledFor: sql.placeholder("scheduledFor"),
+  status: sql.placeholder("status"),
+  completedAt: sql.placeholder("completedAt"),
+  errorMessage: sql.placeholder("errorMessage"),
+};
+
+const recordSkippedTick = preparedPerDatabase((db) =>
+  db
+    .insert(boxCronjobExecution)
+    .values(endedTickValues)
+    .onConflictDoNothing()
+    .returning({ id: boxCronjobExecution.id })
+    .prepare("cron_tick_record_skipped"),
+);
+
+/** A failed tick is the cronjob's last run: both in one statement, so one commit. */
+const recordFailedTick = preparedPerDatabase((db) => {
+  const recorded = db
+    .$with("recorded", { id: boxCronjobExecution.id })
+    .as(
+      db
+        .insert(boxCronjobExecution)
+        .values(endedTickValues)
+        .onConflictDoNothing()
+        .returning({ id: boxCronjobExecution.id })
+        .getSQL(),
+    );
+  return db
+    .with(recorded)
+    .update(boxCronjob)
+    .set({ lastRunAt: param("completedAt") })
+    .where(and(eq(boxCronjob.id, sql.placeholder("cronjobId")), sql`exists (select 1 from ${recorded})`))
+    .returning({ id: sql<string>`(select ${recorded.id} from ${recorded})` })
+    .prepare("cron_tick_record_failed");
+});
+
 /** Only while the tick is still starting: an execution already ended keeps its outcome. */
 const tickStillStarting = and(
   eq(boxCronjobExecution.id, sql.placeholder("executionId")),
   inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
-);
-
-const markWakingBox = preparedPerDatabase((db) =>
-  db
-    .update(boxCronjobExecution)
-    .set({ status: "waking_box", startedAt: param("startedAt") })
-    .where(tickStillStarting)
-    .prepare("cron_tick_waking_box"),
 );
 
 const markRunningQuery = preparedPerDatabase((db) =>
@@ -81,13 +115,13 @@ export interface TriggerCronjobResult {
 }
 
 /**
- * One tick: record it first (so every tick leaves a trace, even one that cannot run), decide whether
- * it runs (disabled → skipped, box down → failed, previous run still working and overlap `skip` →
- * skipped), then hand its run to the runs pipeline and return. The tick never waits on the box: the
- * run's follower wakes it with its dispatch (retrying until the dispatch deadline), and ends this
- * execution through `finishCronExecution`. A tick that waited for a sleeping box held a worker slot
- * for seconds while the rest of a minute's herd queued behind it. The tick's timestamp is unique per
- * cronjob, so a re-delivered tick runs once.
+ * One tick: decide whether it runs (disabled → skipped, box down → failed, previous run still
+ * working and overlap `skip` → skipped), record it with that outcome (so every tick leaves a trace,
+ * even one that cannot run), then hand its run to the runs pipeline and return. The tick never waits
+ * on the box: the run's follower wakes it with its dispatch (retrying until the dispatch deadline),
+ * and ends this execution through `finishCronExecution`. A tick that waited for a sleeping box held
+ * a worker slot for seconds while the rest of a minute's herd queued behind it. The tick's timestamp
+ * is unique per cronjob, so a re-delivered tick runs once.
  */
 export async function triggerCronjob({
   deps,
@@ -102,28 +136,21 @@ export async function triggerCronjob({
   if (!row) {
     return { status: "gone" };
   }
-  const opened = await openTick(deps, row, scheduledFor);
-  if (!opened) {
-    return { status: "duplicate" };
-  }
-  const { execution, stillWorking } = opened;
-  const end = (status: "failed" | "skipped", errorMessage: string, startedAt?: Date) =>
-    endTickBeforeRun(deps, execution, { status, errorMessage, startedAt });
-
   if (!row.cronjob.enabled) {
     // Nothing failed: the owner switched it off. Recorded, so the history shows the tick came.
-    return end("skipped", "cronjob is disabled");
+    return recordEndedTick(deps, row, scheduledFor, "skipped", "cronjob is disabled");
   }
   if (row.box.status !== "running") {
-    return end("failed", `box is ${row.box.status}, not running`);
+    return recordEndedTick(deps, row, scheduledFor, "failed", `box is ${row.box.status}, not running`);
   }
-  if (stillWorking && row.cronjob.overlap === "skip") {
-    return end("skipped", stillWorking);
+  const execution = await openTick(deps, row, scheduledFor);
+  if (!execution) {
+    return { status: "duplicate" };
   }
-  const startedAt = new Date();
+  if (execution.status === "skipped") {
+    return { executionId: execution.id, status: "skipped" };
+  }
   try {
-    // Brief now: the box is woken by the run's follower, and the run's own status shows when it took the run.
-    await markWakingBox(deps.db).execute({ executionId: execution.id, startedAt });
     const runId = await startTickRun(deps, row, execution);
     return { executionId: execution.id, runId, status: "running" };
   } catch (err) {
@@ -134,22 +161,54 @@ export async function triggerCronjob({
       deps.logger.warn({ err, executionId: execution.id, runId }, "cron tick started its run with an error");
       return { executionId: execution.id, runId, status: "running" };
     }
-    return end("failed", err instanceof Error ? err.message : String(err), startedAt);
+    return endTickBeforeRun(deps, execution, {
+      status: "failed",
+      errorMessage: err instanceof Error ? err.message : String(err),
+      startedAt: execution.startedAt ?? undefined,
+    });
   }
 }
 
+/** Records a tick that does not run as ended; a re-delivered tick is recorded once. */
+async function recordEndedTick(
+  deps: Pick<ApiDeps, "db">,
+  { cronjob, box: target }: CronjobWithBox,
+  scheduledFor: Date,
+  status: "failed" | "skipped",
+  errorMessage: string,
+): Promise<TriggerCronjobResult> {
+  const values = {
+    id: newId("cronjobExecution"),
+    cronjobId: cronjob.id,
+    boxId: target.id,
+    scheduledFor,
+    status,
+    completedAt: new Date(),
+    errorMessage,
+  };
+  // A skipped tick did not run, so the job's last run stays the one before.
+  const [recorded] = await (status === "failed" ? recordFailedTick : recordSkippedTick)(deps.db).execute(
+    values,
+  );
+  return recorded ? { executionId: recorded.id, status } : { status: "duplicate" };
+}
+
 /**
- * Records the tick `pending` and, under a per-cronjob lock so two ticks at once cannot both miss each
- * other, says what of the cronjob is still working: a run not yet ended, or an earlier tick still
- * starting one. Undefined when this tick was recorded before (a re-delivery).
+ * Records a tick that may run, under a per-cronjob lock so two ticks at once cannot both miss each
+ * other: `skipped` when something of the cronjob is still working (a run not yet ended, or an
+ * earlier tick still starting one) and overlap is `skip`, else `waking_box`, briefly: the box is
+ * woken by the run's follower, and the run's own status shows when it took the run. Undefined when
+ * this tick was recorded before (a re-delivery).
  */
 async function openTick(
   deps: ApiDeps,
   row: CronjobWithBox,
   scheduledFor: Date,
-): Promise<{ execution: Execution; stillWorking?: string } | undefined> {
+): Promise<Execution | undefined> {
   return deps.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${TICK_LOCK}, hashtext(${row.cronjob.id}))`);
+    const stillWorking = row.cronjob.overlap === "skip" ? await whatStillWorks(tx, deps, row) : undefined;
+    const now = new Date();
     const [execution] = await tx
       .insert(boxCronjobExecution)
       .values({
@@ -157,42 +216,46 @@ async function openTick(
         cronjobId: row.cronjob.id,
         boxId: row.box.id,
         scheduledFor,
-        status: "pending",
+        ...(stillWorking
+          ? { status: "skipped", completedAt: now, errorMessage: stillWorking }
+          : { status: "waking_box", startedAt: now }),
       })
       .onConflictDoNothing()
       .returning();
-    if (!execution) {
-      return undefined;
-    }
-    const [run] = await tx
-      .select({ id: boxRun.id, status: boxRun.status })
-      .from(boxRun)
-      .where(and(eq(boxRun.cronjobId, row.cronjob.id), inArray(boxRun.status, ["queued", "running"])))
-      .orderBy(desc(boxRun.createdAt))
-      .limit(1);
-    if (run) {
-      return { execution, stillWorking: `previous run ${run.id} still ${run.status}` };
-    }
-    const [starting] = await tx
-      .select({ id: boxCronjobExecution.id })
-      .from(boxCronjobExecution)
-      .where(
-        and(
-          eq(boxCronjobExecution.cronjobId, row.cronjob.id),
-          ne(boxCronjobExecution.id, execution.id),
-          inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
-          // Older than this, it was cut off (the reconciler fails it) and holds nothing up.
-          gt(
-            boxCronjobExecution.createdAt,
-            new Date(Date.now() - deps.config.reconcile.cronTickStuckAfterMs),
-          ),
-        ),
-      )
-      .limit(1);
-    return starting
-      ? { execution, stillWorking: `previous tick ${starting.id} still starting its run` }
-      : { execution };
+    return execution;
   });
+}
+
+type Transaction = Parameters<Parameters<ApiDeps["db"]["transaction"]>[0]>[0];
+
+/** What of the cronjob is still working, in words, if anything: a run not yet ended, or a tick still starting one. */
+async function whatStillWorks(
+  tx: Transaction,
+  deps: Pick<ApiDeps, "config">,
+  row: CronjobWithBox,
+): Promise<string | undefined> {
+  const [run] = await tx
+    .select({ id: boxRun.id, status: boxRun.status })
+    .from(boxRun)
+    .where(and(eq(boxRun.cronjobId, row.cronjob.id), inArray(boxRun.status, ["queued", "running"])))
+    .orderBy(desc(boxRun.createdAt))
+    .limit(1);
+  if (run) {
+    return `previous run ${run.id} still ${run.status}`;
+  }
+  const [starting] = await tx
+    .select({ id: boxCronjobExecution.id })
+    .from(boxCronjobExecution)
+    .where(
+      and(
+        eq(boxCronjobExecution.cronjobId, row.cronjob.id),
+        inArray(boxCronjobExecution.status, STARTING_EXECUTION_STATUSES),
+        // Older than this, it was cut off (the reconciler fails it) and holds nothing up.
+        gt(boxCronjobExecution.createdAt, new Date(Date.now() - deps.config.reconcile.cronTickStuckAfterMs)),
+      ),
+    )
+    .limit(1);
+  return starting ? `previous tick ${starting.id} still starting its run` : undefined;
 }
 
 /** Hands the tick's run to the runs pipeline and links it to the execution, now `running`. */
