@@ -10,7 +10,7 @@ import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { asApiError, errorMessage } from "@/lib/api-error";
 import type { Box } from "@/lib/box";
-import { BOX_TAB_LABELS, BOX_TABS, type BoxTab, parseBoxTab } from "@/lib/box-tabs";
+import { BOX_TAB_LABELS, BOX_TABS, type BoxTab, parseBoxTab, replaceSearchParam } from "@/lib/box-tabs";
 import { boxQuery } from "@/lib/boxes-query";
 import { BoxMissing } from "./box/box-missing";
 import { OverviewPanel } from "./box/overview-panel";
@@ -81,17 +81,6 @@ function useBox(initialBox: Box) {
   });
 }
 
-/** Keeps the tab on reload and in shared links, without a navigation. */
-function rememberTab(tab: BoxTab): void {
-  const url = new URL(window.location.href);
-  if (tab === "overview") {
-    url.searchParams.delete("tab");
-  } else {
-    url.searchParams.set("tab", tab);
-  }
-  window.history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
-}
-
 function BoxBanners({ box, refreshError }: { box: Box; refreshError: unknown }) {
   return (
     <>
@@ -139,7 +128,8 @@ export function BoxDetail({ initialBox, initialTab }: { initialBox: Box; initial
     const next = parseBoxTab(value);
     setTab(next);
     setVisited((seen) => (seen.has(next) ? seen : new Set([...seen, next])));
-    rememberTab(next);
+    // Kept on reload and in shared links; the overview is the page without `?tab=`.
+    replaceSearchParam("tab", next === "overview" ? null : next);
   }
 
   if (isNotFound(query.error)) {

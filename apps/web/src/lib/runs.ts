@@ -1,3 +1,4 @@
+import { boxItemPath } from "./box-tabs";
 import type { UserApi } from "./orpc";
 
 export { RUN_STATUSES, RUN_TRIGGERS } from "@vps-claude/contract";
@@ -42,15 +43,11 @@ export function runPagePath(boxId: string, runId: string): string {
 
 /** Where a run came from, as a place in the box page: the email it answered, the cronjob that fired it. */
 export function runOrigin(run: Run): { href: string; label: string } | null {
-  const box = `/boxes/${encodeURIComponent(run.boxId)}`;
   if (run.emailId) {
-    return {
-      href: `${box}?tab=email&email=${encodeURIComponent(run.emailId)}`,
-      label: "the email it answers",
-    };
+    return { href: boxItemPath(run.boxId, "email", run.emailId), label: "the email it answers" };
   }
   if (run.cronjobId) {
-    return { href: `${box}?tab=cronjobs&cronjob=${encodeURIComponent(run.cronjobId)}`, label: "its cronjob" };
+    return { href: boxItemPath(run.boxId, "cronjobs", run.cronjobId), label: "its cronjob" };
   }
   return null;
 }
