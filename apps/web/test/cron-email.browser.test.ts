@@ -257,6 +257,7 @@ describe.each(VIEWPORTS)("cronjobs and email at $name width", ({ name, viewport 
     await snap(page, `${name}-04-email-list`);
     await checkPage(page, "the email list");
 
+    const reportId = String(await reportRow.getAttribute("data-email-id"));
     await reportRow.click();
     const detail = page.getByTestId("email-detail");
     await detail.getByTestId("email-detail-subject").waitFor();
@@ -293,10 +294,35 @@ describe.each(VIEWPORTS)("cronjobs and email at $name width", ({ name, viewport 
     await detail.getByTestId("email-html").waitFor();
     await snap(page, `${name}-05-email-detail`);
     await checkPage(page, "an authenticated email");
-    await detail.getByRole("button", { name: "All email" }).click();
 
+    // The URL names the open email, and the run that answered it links back to exactly it.
+    expect(new URL(page.url()).searchParams.get("email")).toBe(reportId);
+    const emailRunLink = detail.getByTestId("email-run-link");
+    const emailRunHref = String(await emailRunLink.getAttribute("href"));
+    await emailRunLink.click();
+    await page.waitForURL(`${webUrl}${emailRunHref}`);
+    const origin = page.getByTestId("run-page").getByTestId("run-origin");
+    expect(await origin.getAttribute("href")).toBe(`/boxes/${boxId}?tab=email&email=${reportId}`);
+    await origin.click();
+    await page.waitForURL(`${webUrl}/boxes/${boxId}?tab=email&email=${reportId}`);
+    await detail
+      .getByTestId("email-detail-subject")
+      .filter({ hasText: `Report ${tag}` })
+      .waitFor();
+    expect(await verdict.getByTestId("email-authentication-summary").textContent()).toBe(
+      "Sent by verified.example",
+    );
+    expect(await detail.getByTestId("email-run-link").getAttribute("href")).toBe(emailRunHref);
+    await snap(page, `${name}-05b-email-linked-from-run`);
+    await checkPage(page, "an email opened from its run");
+    await detail.getByRole("button", { name: "All email" }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get("email")).toBe(null);
+    expect(new URL(page.url()).searchParams.get("tab")).toBe("email");
+
+    const brokenId = String(await brokenRow.getAttribute("data-email-id"));
     await brokenRow.click();
     await detail.getByTestId("email-detail-subject").waitFor();
+    expect(new URL(page.url()).searchParams.get("email")).toBe(brokenId);
     expect(await verdict.getAttribute("data-authenticated")).toBe("false");
     expect(await verdict.getByTestId("email-authentication-summary").textContent()).toBe(
       "Not proven to be from unverified.example",

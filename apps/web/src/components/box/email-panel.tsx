@@ -2,6 +2,7 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { ArrowDownLeftIcon, ArrowUpRightIcon, RefreshCwIcon } from "lucide-react";
+import { useSearchParams } from "next/navigation";
 import { useEffect, useId, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -10,6 +11,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@
 import { errorMessage } from "@/lib/api-error";
 import type { Box } from "@/lib/box";
 import { EMAIL_STATUSES, type EmailDirection, type EmailStatus, type EmailSummary } from "@/lib/box-api";
+import { BOX_TAB_ITEM_PARAM, replaceSearchParam } from "@/lib/box-tabs";
 import { TRANSITIONAL_POLL_MS } from "@/lib/boxes-query";
 import { orpc } from "@/lib/orpc";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
@@ -227,29 +229,34 @@ function EmailList({ box, active, onOpen }: { box: Box; active: boolean; onOpen:
   );
 }
 
+/**
+ * The email open is the URL's `?email=`: a run's link to the email it answers lands on it, and a
+ * reload or a shared link keeps it.
+ */
 export function EmailPanel({ box, active }: { box: Box; active: boolean }) {
-  const [openId, setOpenId] = useState<string | null>(null);
+  const openId = useSearchParams().get(BOX_TAB_ITEM_PARAM.email);
   const lastOpened = useRef<string | null>(null);
   const panelRef = useRef<HTMLDivElement>(null);
 
   // Back from an email, the keyboard continues where it left: on that email's row.
   useEffect(() => {
-    if (openId === null && lastOpened.current) {
+    if (openId !== null) {
+      lastOpened.current = openId;
+    } else if (lastOpened.current) {
       panelRef.current
         ?.querySelector<HTMLButtonElement>(`[data-email-id="${CSS.escape(lastOpened.current)}"]`)
         ?.focus();
     }
   }, [openId]);
 
-  function open(id: string) {
-    lastOpened.current = id;
-    setOpenId(id);
+  function open(id: string | null) {
+    replaceSearchParam(BOX_TAB_ITEM_PARAM.email, id);
   }
 
   return (
     <div ref={panelRef} className="grid min-w-0 gap-6">
       {openId ? (
-        <EmailDetailView boxId={box.id} emailId={openId} onBack={() => setOpenId(null)} />
+        <EmailDetailView key={openId} boxId={box.id} emailId={openId} onBack={() => open(null)} />
       ) : (
         <EmailList box={box} active={active} onOpen={open} />
       )}
