@@ -207,6 +207,35 @@ describe.each(VIEWPORTS)("cronjobs and email at $name width", ({ name, viewport 
     await snap(page, `${name}-03-executed`);
     await checkPage(page, "a cronjob with its run");
 
+    // The URL names the cronjob whose runs are open, and the run's page links back to exactly it.
+    const cronjobId = String(await edited.getAttribute("data-cronjob-id"));
+    await expect.poll(() => new URL(page.url()).searchParams.get("cronjob")).toBe(cronjobId);
+    const runHref = String(await runLink.getAttribute("href"));
+    await runLink.click();
+    await page.waitForURL(`${webUrl}${runHref}`);
+    const origin = page.getByTestId("run-page").getByTestId("run-origin");
+    expect(await origin.getAttribute("href")).toBe(`/boxes/${boxId}?tab=cronjobs&cronjob=${cronjobId}`);
+    await origin.click();
+    await page.waitForURL(`${webUrl}/boxes/${boxId}?tab=cronjobs&cronjob=${cronjobId}`);
+    const linked = panel.locator(`[data-testid="cronjob-item"][data-cronjob-id="${cronjobId}"]`);
+    expect(await linked.getAttribute("data-selected")).toBe("true");
+    expect(await linked.getByTestId("cronjob-runs-toggle").getAttribute("aria-expanded")).toBe("true");
+    const linkedRun = linked.getByTestId("cronjob-execution").filter({
+      has: page.locator(`[data-testid="cronjob-execution-run-link"][href="${runHref}"]`),
+    });
+    await linkedRun.waitFor();
+    expect(await linkedRun.getAttribute("data-status")).toBe("completed");
+    const { top, height } = await linked.evaluate((item) => ({
+      top: item.getBoundingClientRect().top,
+      height: window.innerHeight,
+    }));
+    expect(top, "the page is scrolled to the linked cronjob").toBeGreaterThan(-1);
+    expect(top, "the page is scrolled to the linked cronjob").toBeLessThan(height);
+    await snap(page, `${name}-03b-linked-from-run`);
+    await checkPage(page, "a cronjob opened from its run");
+    await linked.getByTestId("cronjob-runs-toggle").click();
+    await expect.poll(() => new URL(page.url()).searchParams.get("cronjob")).toBe(null);
+
     await edited.getByRole("button", { name: `Delete Morning digest ${name}` }).click();
     const dialog = page.getByRole("alertdialog");
     await dialog.waitFor();

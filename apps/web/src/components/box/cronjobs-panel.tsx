@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ChevronDownIcon, ChevronRightIcon, PlayIcon } from "lucide-react";
 import Link from "next/link";
+import { useSearchParams } from "next/navigation";
 import { useEffect, useId, useRef, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -20,9 +21,11 @@ import {
 } from "@/components/ui/table";
 import { errorMessage } from "@/lib/api-error";
 import type { Cronjob, CronjobExecution, CronjobExecutionStatus } from "@/lib/box-api";
+import { BOX_TAB_ITEM_PARAM, replaceSearchParam } from "@/lib/box-tabs";
 import { TRANSITIONAL_POLL_MS } from "@/lib/boxes-query";
 import { formatCost, formatDateTime, formatDuration } from "@/lib/format";
 import { orpc } from "@/lib/orpc";
+import { cn } from "@/lib/utils";
 import { ConfirmDialog } from "../confirm-dialog";
 import { EmptyState, ErrorState, LoadingState } from "../panel-states";
 import { RelativeTime } from "../relative-time";
@@ -255,13 +258,14 @@ function CronjobSummary({ cronjob }: { cronjob: Cronjob }) {
   );
 }
 
-function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
+/** `selected`: the URL names this cronjob, the one whose runs were opened last (or a run's link to it). */
+function CronjobItem({ boxId, cronjob, selected }: { boxId: string; cronjob: Cronjob; selected: boolean }) {
   const queryClient = useQueryClient();
   const invalidate = useInvalidateCronjobs();
   const switchId = useId();
   const [editing, setEditing] = useState(false);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
-  const [showRuns, setShowRuns] = useState(false);
+  const [showRuns, setShowRuns] = useState(selected);
   const [runRequest, setRunRequest] = useState<RunRequest | null>(null);
   const ids = { boxId, id: cronjob.id };
 
@@ -271,6 +275,9 @@ function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
     orpc.cronjob.delete.mutationOptions({
       onSuccess: async () => {
         setConfirmingDelete(false);
+        if (selected) {
+          replaceSearchParam(BOX_TAB_ITEM_PARAM.cronjobs, null);
+        }
         await invalidate();
       },
     }),
@@ -284,10 +291,19 @@ function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
     },
     onSuccess: async (request) => {
       setRunRequest(request);
-      setShowRuns(true);
+      toggleRuns(true);
       await queryClient.invalidateQueries({ queryKey: orpc.cronjob.executions.key({ input: ids }) });
     },
   });
+
+  function toggleRuns(open: boolean) {
+    setShowRuns(open);
+    if (open) {
+      replaceSearchParam(BOX_TAB_ITEM_PARAM.cronjobs, cronjob.id);
+    } else if (selected) {
+      replaceSearchParam(BOX_TAB_ITEM_PARAM.cronjobs, null);
+    }
+  }
 
   async function save(input: CronjobFormInput) {
     await update.mutateAsync({ ...ids, ...input });
@@ -298,9 +314,14 @@ function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
 
   return (
     <li
-      className="grid min-w-0 gap-3 rounded-xl border bg-card p-4 shadow-sm"
+      className={cn(
+        "grid min-w-0 gap-3 rounded-xl border bg-card p-4 shadow-sm",
+        selected && "border-primary",
+      )}
+      aria-current={selected || undefined}
       data-testid="cronjob-item"
       data-cronjob-id={cronjob.id}
+      data-selected={selected}
       data-enabled={cronjob.enabled}
     >
       {editing ? (
@@ -383,7 +404,7 @@ function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
               size="sm"
               className="h-auto px-0"
               aria-expanded={showRuns}
-              onClick={() => setShowRuns((open) => !open)}
+              onClick={() => toggleRuns(!showRuns)}
               data-testid="cronjob-runs-toggle"
             >
               {showRuns ? <ChevronDownIcon aria-hidden /> : <ChevronRightIcon aria-hidden />}
@@ -408,11 +429,27 @@ function CronjobItem({ boxId, cronjob }: { boxId: string; cronjob: Cronjob }) {
   );
 }
 
+/** Shows the runs of the cronjob the URL's `?cronjob=` names: a run's link to its cronjob lands on them. */
 export function CronjobsPanel({ boxId }: { boxId: string }) {
   const invalidate = useInvalidateCronjobs();
   const cronjobs = useQuery(orpc.cronjob.list.queryOptions({ input: { boxId } }));
   const create = useMutation(orpc.cronjob.create.mutationOptions({ onSuccess: invalidate }));
   const list = cronjobs.data ?? [];
+  const selectedId = useSearchParams().get(BOX_TAB_ITEM_PARAM.cronjobs);
+  const listRef = useRef<HTMLUListElement>(null);
+
+  // Arriving by a link, the page scrolls to that cronjob once the list is there (below the new-cronjob
+  // form, it may be out of sight); later changes of the URL are the user's own, already in view.
+  const arrivedAt = useRef(selectedId);
+  useEffect(() => {
+    const id = arrivedAt.current;
+    if (id && cronjobs.isSuccess) {
+      arrivedAt.current = null;
+      listRef.current
+        ?.querySelector(`[data-cronjob-id="${CSS.escape(id)}"]`)
+        ?.scrollIntoView({ block: "start" });
+    }
+  }, [cronjobs.isSuccess]);
 
   return (
     <div className="grid min-w-0 gap-6" data-testid="cronjobs">
@@ -450,9 +487,14 @@ export function CronjobsPanel({ boxId }: { boxId: string }) {
           </EmptyState>
         ) : null}
         {list.length > 0 ? (
-          <ul className="grid min-w-0 gap-3" data-testid="cronjob-list">
+          <ul ref={listRef} className="grid min-w-0 gap-3" data-testid="cronjob-list">
             {list.map((cronjob) => (
-              <CronjobItem key={cronjob.id} boxId={boxId} cronjob={cronjob} />
+              <CronjobItem
+                key={cronjob.id}
+                boxId={boxId}
+                cronjob={cronjob}
+                selected={cronjob.id === selectedId}
+              />
             ))}
           </ul>
         ) : null}
