@@ -213,16 +213,47 @@ export const VIEWPORTS = [
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
+/** The dashboard follows the system's colour scheme: each page is judged in both. */
+const COLOR_SCHEMES = ["light", "dark"] as const;
+
 /**
- * Runs axe-core (WCAG 2.x A/AA rules) on what the page shows now and fails on any serious or critical
- * violation, naming each rule, why it matters and the elements it found.
+ * Runs axe-core (WCAG 2.x A/AA rules) on what the page shows now, in light and in dark mode, and
+ * fails on any serious or critical violation, naming the mode, each rule, why it matters and the
+ * elements it found. The page is left in the colour scheme it had.
  */
 export async function checkA11y(page: Page, context = ""): Promise<void> {
-  await settle(page);
+  const wasDark = await page.evaluate(() => window.matchMedia("(prefers-color-scheme: dark)").matches);
+  const failures: string[] = [];
+  try {
+    for (const colorScheme of COLOR_SCHEMES) {
+      await page.emulateMedia({ colorScheme });
+      // The colours change through the controls' transitions: axe judges them once they ended.
+      await settle(page);
+      const violations = await axeViolations(page);
+      if (violations.length > 0) {
+        const lines = violations.map(
+          (violation) =>
+            `- ${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.targets.join("\n    ")}`,
+        );
+        failures.push(`${violations.length} in ${colorScheme} mode:\n${lines.join("\n")}`);
+      }
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: wasDark ? "dark" : "light" });
+    await settle(page);
+  }
+  if (failures.length > 0) {
+    throw new Error(
+      `axe found serious/critical violations ${context}on ${page.url()}, ${failures.join("\n")}`,
+    );
+  }
+}
+
+async function axeViolations(page: Page): Promise<AxeViolation[]> {
   if (!(await page.evaluate(() => "axe" in window))) {
     await page.addScriptTag({ content: axeSource });
   }
-  const violations = await page.evaluate(async () => {
+  return page.evaluate(async () => {
     const axe = (
       window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResults> } }
     ).axe;
@@ -236,18 +267,12 @@ export async function checkA11y(page: Page, context = ""): Promise<void> {
         id: violation.id,
         impact: violation.impact,
         help: violation.help,
-        targets: violation.nodes.slice(0, 5).map((node) => node.target.join(" ")),
+        // What axe measured (for contrast: both colours and the ratio), beside each element.
+        targets: violation.nodes
+          .slice(0, 5)
+          .map((node) => `${node.target.join(" ")}: ${node.failureSummary?.replace(/\s+/g, " ") ?? ""}`),
       }));
   });
-  if (violations.length > 0) {
-    const lines = violations.map(
-      (violation) =>
-        `- ${violation.id} (${violation.impact}): ${violation.help}\n    ${violation.targets.join("\n    ")}`,
-    );
-    throw new Error(
-      `axe found ${violations.length} serious/critical violation(s) ${context}on ${page.url()}:\n${lines.join("\n")}`,
-    );
-  }
 }
 
 /**
@@ -256,20 +281,47 @@ export async function checkA11y(page: Page, context = ""): Promise<void> {
  */
 async function settle(page: Page): Promise<void> {
   await page.mouse.move(0, 0);
-  await page.evaluate(() =>
-    Promise.all(
-      document
+  await page.evaluate(async () => {
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    // Headless Chromium now and then never ends this wait (seen on the usage page, switching back to
+    // light, with no animation left running): none of it is left open-ended.
+    const deadline = Date.now() + 5_000;
+    // A new colour scheme reaches the controls a frame or more later, and one transition ending can
+    // start another: the page is at rest once two frames pass with nothing finite running.
+    while (Date.now() < deadline) {
+      await Promise.race([nextFrame().then(nextFrame), pause(250)]);
+      const running = document
         .getAnimations()
         // A spinner runs for ever; only what ends is waited for.
         .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
-        // One cancelled meanwhile (its element went away) rejects: that is settled too.
-        .map((animation) => animation.finished.catch(() => undefined)),
-    ),
-  );
+        .filter((animation) => animation.playState === "running");
+      if (running.length === 0) {
+        return;
+      }
+      // One cancelled meanwhile (its element went away) rejects: that is settled too.
+      await Promise.race([
+        Promise.all(running.map((animation) => animation.finished.catch(() => undefined))),
+        pause(deadline - Date.now()),
+      ]);
+    }
+  });
 }
 
 interface AxeResults {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+  violations: {
+    id: string;
+    impact: string | null;
+    help: string;
+    nodes: { target: string[]; failureSummary?: string }[];
+  }[];
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
 }
 
 /** Fails when the page scrolls sideways at its width (something is cut off or overflows on a phone). */
