@@ -1,33 +1,15 @@
 "use client";
 
-import { BoxIcon, LogOutIcon, MenuIcon } from "lucide-react";
+import { BoxIcon } from "lucide-react";
+import dynamic from "next/dynamic";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuItem,
-  DropdownMenuLabel,
-  DropdownMenuSeparator,
-  DropdownMenuTrigger,
-} from "@/components/ui/dropdown-menu";
+import { currentSection, NAV } from "@/lib/site-nav";
 import { cn } from "@/lib/utils";
-import { SignOutButton, useSignOut } from "./sign-out-button";
-
-const NAV = [
-  { href: "/", label: "Boxes", testId: "nav-boxes" },
-  { href: "/settings/usage", label: "Usage", testId: "nav-usage" },
-  { href: "/settings", label: "Settings", testId: "nav-settings" },
-] as const;
-
-/** The section a path belongs to: the longest nav link it starts with (Usage lives under Settings). */
-function currentSection(pathname: string): string {
-  const matches = NAV.filter(({ href }) =>
-    href === "/" ? pathname === "/" || pathname.startsWith("/boxes") : pathname.startsWith(href),
-  );
-  return matches.reduce((best, item) => (item.href.length > best.length ? item.href : best), "");
-}
+import { PhoneMenuButton } from "./phone-menu-button";
+import { SignOutButton } from "./sign-out-button";
 
 function DesktopNav({ email, section }: { email: string; section: string }) {
   return (
@@ -61,44 +43,24 @@ function DesktopNav({ email, section }: { email: string; section: string }) {
   );
 }
 
-/** Below the `sm` breakpoint the links, the email and sign-out fold into one menu. */
-function PhoneMenu({ email, section }: { email: string; section: string }) {
-  const signOut = useSignOut();
+const PhoneMenu = dynamic(() => import("./phone-menu").then((m) => m.PhoneMenu), {
+  loading: () => <PhoneMenuButton aria-haspopup="menu" aria-expanded={false} />,
+});
+
+/**
+ * Below the `sm` breakpoint the links, the email and sign-out fold into one menu. Its code (Radix's
+ * menu and the positioning under it, 15 kB gzip) comes with the first tap on the button: most
+ * visits never open it, and every page would carry it.
+ */
+function PhoneNav({ email, section }: { email: string; section: string }) {
+  const [wanted, setWanted] = useState(false);
   return (
     <div className="ml-auto sm:hidden">
-      {/* Not modal: a modal menu hides the page from assistive technology while its links stay focusable. */}
-      <DropdownMenu modal={false}>
-        <DropdownMenuTrigger asChild>
-          <Button variant="outline" size="icon" aria-label="Menu" data-testid="nav-menu">
-            <MenuIcon aria-hidden />
-          </Button>
-        </DropdownMenuTrigger>
-        <DropdownMenuContent align="end" className="w-64" data-testid="nav-menu-content">
-          <DropdownMenuLabel
-            className="truncate font-normal text-muted-foreground"
-            data-testid="menu-user-email"
-          >
-            {email}
-          </DropdownMenuLabel>
-          <DropdownMenuSeparator />
-          {NAV.map((item) => (
-            <DropdownMenuItem key={item.href} asChild>
-              <Link
-                href={item.href}
-                className="text-popover-foreground"
-                aria-current={section === item.href ? "page" : undefined}
-              >
-                {item.label}
-              </Link>
-            </DropdownMenuItem>
-          ))}
-          <DropdownMenuSeparator />
-          <DropdownMenuItem onSelect={() => signOut.mutate()} disabled={signOut.isPending}>
-            <LogOutIcon aria-hidden />
-            Sign out
-          </DropdownMenuItem>
-        </DropdownMenuContent>
-      </DropdownMenu>
+      {wanted ? (
+        <PhoneMenu email={email} section={section} defaultOpen />
+      ) : (
+        <PhoneMenuButton aria-haspopup="menu" aria-expanded={false} onClick={() => setWanted(true)} />
+      )}
     </div>
   );
 }
@@ -115,7 +77,7 @@ export function SiteHeader({ email }: { email: string | null }) {
         {email ? (
           <>
             <DesktopNav email={email} section={section} />
-            <PhoneMenu email={email} section={section} />
+            <PhoneNav email={email} section={section} />
           </>
         ) : null}
       </div>
