@@ -1,65 +1,20 @@
 "use client";
 
-import type { ReactNode } from "react";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
-import { Button } from "@/components/ui/button";
+import dynamic from "next/dynamic";
+import { useState } from "react";
+import type { ConfirmDialogProps } from "./confirm-dialog-view";
 
-interface ConfirmDialogProps {
-  open: boolean;
-  title: string;
-  children: ReactNode;
-  confirmLabel: string;
-  busy: boolean;
-  error: string | null;
-  onConfirm: () => void;
-  onCancel: () => void;
-}
+const ConfirmDialogView = dynamic(() => import("./confirm-dialog-view").then((m) => m.ConfirmDialogView));
 
-/** A destructive step asked once more: Radix traps focus, Escape cancels (not while the step runs). */
+/**
+ * A destructive step asked once more. The dialog's code (Radix's focus trap, scroll lock and
+ * layers) comes with its first opening, and stays mounted after so it can animate out: the box page
+ * and the run page would otherwise carry it for a button that is seldom pressed.
+ */
 export function ConfirmDialog(props: ConfirmDialogProps) {
-  const { open, title, children, confirmLabel, busy, error, onConfirm, onCancel } = props;
-  return (
-    <AlertDialog
-      open={open}
-      onOpenChange={(next) => {
-        if (!next && !busy) {
-          onCancel();
-        }
-      }}
-    >
-      <AlertDialogContent data-testid="confirm-dialog">
-        <AlertDialogHeader>
-          <AlertDialogTitle>{title}</AlertDialogTitle>
-          <AlertDialogDescription asChild>
-            <div className="space-y-2">{children}</div>
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {error ? (
-          <p className="text-sm text-destructive" role="alert">
-            {error}
-          </p>
-        ) : null}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={busy}>Cancel</AlertDialogCancel>
-          {/* Not AlertDialogAction: that closes at once, and the dialog must stay while the step runs or fails. */}
-          <Button
-            variant="destructive"
-            onClick={onConfirm}
-            disabled={busy}
-            data-testid="confirm-dialog-confirm"
-          >
-            {busy ? "Working…" : confirmLabel}
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
-  );
+  const [opened, setOpened] = useState(props.open);
+  if (props.open && !opened) {
+    setOpened(true);
+  }
+  return opened ? <ConfirmDialogView {...props} /> : null;
 }
