@@ -47,7 +47,14 @@ export interface EventLatencyResult {
     loadDurationMs: number;
   };
   /** box-agent's `at` → the user stream subscriber (its own process) receiving the event. */
-  pipeline: Distribution & { byType: Record<string, Distribution> };
+  pipeline: Distribution & {
+    byType: Record<string, Distribution>;
+    /**
+     * By when the event was emitted: in the first `START_BURST_MS` of the load, while all the runs
+     * are dispatched at once and the first CLIs start together, or after.
+     */
+    byPhase: { startBurst: Distribution; after: Distribution };
+  };
   /** A bare PUBLISH from the platform's process → SUBSCRIBE in the subscriber's process, same payload size. */
   bareRedis: { idle: Distribution; duringRuns: Distribution };
   runs: Record<string, number>;
@@ -229,9 +236,14 @@ async function countMissing(platform: Platform, results: StreamResult[]): Promis
   return missing;
 }
 
-function summarize(results: StreamResult[]) {
+/** The start of the load that `byPhase.startBurst` covers. */
+const START_BURST_MS = 10_000;
+
+function summarize(results: StreamResult[], loadStarted: number) {
   const latencies: number[] = [];
   const byType = new Map<string, number[]>();
+  const startBurst: number[] = [];
+  const after: number[] = [];
   let catchUp = 0;
   for (const result of results) {
     for (const event of result.events) {
@@ -242,12 +254,14 @@ function summarize(results: StreamResult[]) {
       const latency = event.receivedAtMs - event.atMs;
       latencies.push(latency);
       byType.set(event.type, [...(byType.get(event.type) ?? []), latency]);
+      (event.atMs < loadStarted + START_BURST_MS ? startBurst : after).push(latency);
     }
   }
   return {
     pipeline: {
       ...distribution(latencies),
       byType: Object.fromEntries([...byType].map(([type, values]) => [type, distribution(values)])),
+      byPhase: { startBurst: distribution(startBurst), after: distribution(after) },
     },
     live: latencies.length,
     catchUp,
@@ -346,7 +360,7 @@ export async function measureEventLatency(options: EventLatencyOptions): Promise
     .from(boxRun)
     .where(and(inArray(boxRun.id, runIds), ne(boxRun.status, "completed")))
     .limit(5);
-  const { pipeline, live, catchUp } = summarize(results);
+  const { pipeline, live, catchUp } = summarize(results, loadStarted);
   return {
     setup: {
       boxes: options.boxes,
