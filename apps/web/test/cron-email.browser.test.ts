@@ -210,13 +210,11 @@ describe.each(VIEWPORTS)("cronjobs and email at $name width", ({ name, viewport 
     // The URL names the cronjob whose runs are open, and the run's page links back to exactly it.
     const cronjobId = String(await edited.getAttribute("data-cronjob-id"));
     await expect.poll(() => new URL(page.url()).searchParams.get("cronjob")).toBe(cronjobId);
-    const runHref = String(await runLink.getAttribute("href"));
-    await runLink.click();
-    await page.waitForURL(`${webUrl}${runHref}`);
-    const origin = page.getByTestId("run-page").getByTestId("run-origin");
-    expect(await origin.getAttribute("href")).toBe(`/boxes/${boxId}?tab=cronjobs&cronjob=${cronjobId}`);
-    await origin.click();
-    await page.waitForURL(`${webUrl}/boxes/${boxId}?tab=cronjobs&cronjob=${cronjobId}`);
+    const runHref = await viaRunPageBackTo(
+      page,
+      runLink,
+      `/boxes/${boxId}?tab=cronjobs&cronjob=${cronjobId}`,
+    );
     const linked = panel.locator(`[data-testid="cronjob-item"][data-cronjob-id="${cronjobId}"]`);
     expect(await linked.getAttribute("data-selected")).toBe("true");
     expect(await linked.getByTestId("cronjob-runs-toggle").getAttribute("aria-expanded")).toBe("true");
@@ -327,13 +325,11 @@ describe.each(VIEWPORTS)("cronjobs and email at $name width", ({ name, viewport 
     // The URL names the open email, and the run that answered it links back to exactly it.
     expect(new URL(page.url()).searchParams.get("email")).toBe(reportId);
     const emailRunLink = detail.getByTestId("email-run-link");
-    const emailRunHref = String(await emailRunLink.getAttribute("href"));
-    await emailRunLink.click();
-    await page.waitForURL(`${webUrl}${emailRunHref}`);
-    const origin = page.getByTestId("run-page").getByTestId("run-origin");
-    expect(await origin.getAttribute("href")).toBe(`/boxes/${boxId}?tab=email&email=${reportId}`);
-    await origin.click();
-    await page.waitForURL(`${webUrl}/boxes/${boxId}?tab=email&email=${reportId}`);
+    const emailRunHref = await viaRunPageBackTo(
+      page,
+      emailRunLink,
+      `/boxes/${boxId}?tab=email&email=${reportId}`,
+    );
     await detail
       .getByTestId("email-detail-subject")
       .filter({ hasText: `Report ${tag}` })
@@ -402,3 +398,18 @@ describe.each(VIEWPORTS)("cronjobs and email at $name width", ({ name, viewport 
     await page.context().close();
   }, 360_000);
 });
+
+/**
+ * Follows `runLink` to its run's page, checks the run links back to `originPath`, and follows that.
+ * Answers the run page's path.
+ */
+async function viaRunPageBackTo(page: Page, runLink: Locator, originPath: string): Promise<string> {
+  const runHref = String(await runLink.getAttribute("href"));
+  await runLink.click();
+  await page.waitForURL(`${webUrl}${runHref}`);
+  const origin = page.getByTestId("run-page").getByTestId("run-origin");
+  expect(await origin.getAttribute("href")).toBe(originPath);
+  await origin.click();
+  await page.waitForURL(`${webUrl}${originPath}`);
+  return runHref;
+}

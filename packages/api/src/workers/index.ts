@@ -22,7 +22,7 @@ export const CRON_TICKS_AT_ONCE = 50;
 
 /** Milliseconds from `now` to the next moment 30 s past a minute. */
 function untilHalfMinute(now: number): number {
-  return (((30_000 - (now % 60_000)) % 60_000) + 60_000) % 60_000 || 60_000;
+  return 60_000 - ((now + 30_000) % 60_000);
 }
 
 export interface StartWorkersOptions {
@@ -146,8 +146,8 @@ export async function startWorkers({
   return {
     workers,
     async close() {
+      // One call for either: Node's timers share one handle type.
       clearTimeout(timer);
-      clearInterval(timer);
       reconciler.stop();
       follower.stop();
       await Promise.all(workers.map((worker) => worker.close()));
