@@ -93,6 +93,9 @@ describe("POST /runs and the event stream", { timeout: 180_000 }, () => {
       "done",
     ]);
     expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(accepted.events, "the answer carries the run's first event, as the stream sends it").toEqual([
+      events[0],
+    ]);
     const toolUse = events.find((event) => event.type === "tool_use");
     expect(toolUse).toMatchObject({ name: qualifiedToolName("cronjob_list"), input: {} });
     expect(result.type === "tool_result" && toolUse?.type === "tool_use" ? result.toolUseId : "").toBe(
@@ -128,7 +131,12 @@ describe("POST /runs and the event stream", { timeout: 180_000 }, () => {
     const late = await box.request("/runs", {
       body: { ...request, task: { kind: "message", message: "other" } },
     });
-    expect(await late.json()).toEqual({ runId: request.runId, status: "completed", duplicate: true });
+    expect(await late.json()).toEqual({
+      runId: request.runId,
+      status: "completed",
+      duplicate: true,
+      events: [],
+    });
 
     expect(events.filter((event) => event.type === "done")).toHaveLength(1);
     const prompts = fake.messageRequests().flatMap((r) => r.conversation.userTexts());

@@ -62,9 +62,14 @@ export function runRequest(overrides: Partial<RunCreateInput> & { message?: stri
 export async function dispatch(
   box: RunsClient,
   request: RunCreateInput,
-): Promise<{ runId: string; status: string; duplicate?: boolean }> {
+): Promise<{ runId: string; status: string; duplicate?: boolean; events: RunEvent[] }> {
   const res = await box.request("/runs", { body: request });
-  const body = (await res.json()) as { runId: string; status: string; duplicate?: boolean };
+  const body = (await res.json()) as {
+    runId: string;
+    status: string;
+    duplicate?: boolean;
+    events: RunEvent[];
+  };
   expect(res.status, JSON.stringify(body)).toBe(202);
   return body;
 }

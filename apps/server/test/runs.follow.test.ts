@@ -66,7 +66,8 @@ http.createServer((req, res) => {
   const path = req.url.split("?")[0];
   const key = path === "/health" ? "health" : req.method === "POST" && path === "/runs" ? "create" : /^\\/runs\\/[^/]+\\/events$/.test(path) ? "events" : "other";
   const answer = key === "health" ? { status: 200, headers: { "content-type": "application/json" }, body: "{}" } : plan[key];
-  fs.appendFileSync(dir + "/requests.log", key + "\\n");
+  const resumeAfter = req.headers["last-event-id"];
+  fs.appendFileSync(dir + "/requests.log", key + (resumeAfter ? " after " + resumeAfter : "") + "\\n");
   if (!answer) { res.writeHead(404, { "content-type": "application/json" }); res.end('{"code":"NOT_FOUND","message":"no plan"}'); return; }
   if (answer.hang) { return; }
   if (answer.oversized) {
@@ -456,6 +457,75 @@ describe("a box that does not play along", { timeout: 120_000 }, () => {
     const events = await storedEvents(runId);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(events[1]).toMatchObject({ type: "text", text: "nul  and a lone \ufffd surrogate" });
+  });
+
+  it("carrying its first event in the dispatch's answer: stored and published before the stream is opened, which is asked only for what follows", async () => {
+    const at = new Date().toISOString();
+    const queued = { seq: 1, at, type: "status", status: "queued" };
+    const sse = (event: Record<string, unknown>) =>
+      `id: ${String(event.seq)}\nevent: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`;
+    const done = {
+      seq: 2,
+      at,
+      type: "done",
+      run: {
+        status: "completed",
+        sessionId: "s-1",
+        result: "ok",
+        error: null,
+        durationMs: 5,
+        costUsd: null,
+        inputTokens: null,
+        outputTokens: null,
+        cacheReadTokens: null,
+        cacheWriteTokens: null,
+      },
+    };
+    await plan({
+      create: {
+        ...accepted,
+        body: JSON.stringify({ runId: "whatever", status: "queued", events: [queued] }),
+      },
+      // Sent again from the start whatever Last-Event-ID says, as a careless box might: stored once.
+      events: {
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: sse(queued) + sse(done),
+      },
+    });
+    const sprite = String(hostileBox.spriteName);
+    await server.deps.sprites.writeFile(sprite, `${hostileBox.home}/requests.log`, "");
+    const { runId } = await chat(hostileBox, "answer at once");
+    const ended = await waitForEnd(runId, 60_000);
+    expect(ended).toMatchObject({ status: "completed", result: "ok", lastEventSeq: 2 });
+    expect(ended.dispatchedAt).not.toBeNull();
+    expect((await storedEvents(runId)).map((e) => [e.seq, e.type])).toEqual([
+      [1, "status"],
+      [2, "done"],
+    ]);
+    const requests = (
+      await server.deps.sprites.readFile(sprite, `${hostileBox.home}/requests.log`)
+    ).toString();
+    expect(requests.trim().split("\n")).toEqual(["create", "events after 1"]);
+  });
+
+  it("carrying an event of the wrong shape in the dispatch's answer: the run fails naming the box, and nothing is stored", async () => {
+    await plan({
+      create: {
+        ...accepted,
+        body: JSON.stringify({
+          runId: "whatever",
+          status: "queued",
+          events: [{ seq: 1, at: "now", type: "text", text: 7 }],
+        }),
+      },
+      events: { hang: true },
+    });
+    const { runId } = await chat(hostileBox, "lie in the answer");
+    const ended = await waitForEnd(runId, 60_000);
+    expect(ended.status).toBe("failed");
+    expect(ended.error).toContain(`box 'Liar' (${hostileBox.id})`);
+    expect(await storedEvents(runId)).toEqual([]);
   });
 
   it("whose final event was stored but not its end (the follower died between the two): the next follower ends it from the store", async () => {

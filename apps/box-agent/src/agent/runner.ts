@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { SDKResultMessage } from "@anthropic-ai/claude-agent-sdk";
-import type { AgentRun, ContextType, RunCreate, RunStatus } from "@vps-claude/contract/box-agent";
+import type { AgentRun, ContextType, RunCreate, RunEvent, RunStatus } from "@vps-claude/contract/box-agent";
 import type { Logger } from "@vps-claude/logger";
 import { type BoxAgentConfig, readUserEnv } from "../config";
 import type { Inbox } from "../email/inbox";
@@ -149,13 +149,17 @@ export class AgentRunner {
   }
 
   /** Stores the run as `queued` and schedules it; the same id again changes nothing. */
-  accept(request: RunCreate): { runId: string; status: RunStatus; duplicate: boolean } {
+  /**
+   * Stores a new run as `queued` and schedules it; answers with the events stored on the way (its
+   * `queued`). A run accepted before is answered as it is now, with no events: its stream has them.
+   */
+  accept(request: RunCreate): { runId: string; status: RunStatus; duplicate: boolean; events: RunEvent[] } {
     if (this.closing) {
       throw new ShuttingDownError();
     }
     const existing = this.store.runs.get(request.runId);
     if (existing !== undefined) {
-      return { runId: existing.id, status: existing.status, duplicate: true };
+      return { runId: existing.id, status: existing.status, duplicate: true, events: [] };
     }
     const queued = this.store.runs.create(request, taskSummary(request.task));
     this.events.publish(request.runId, queued);
@@ -164,7 +168,7 @@ export class AgentRunner {
       "run accepted",
     );
     this.schedule(request.runId, request.contextType, request.contextId);
-    return { runId: request.runId, status: "queued", duplicate: false };
+    return { runId: request.runId, status: "queued", duplicate: false, events: [queued] };
   }
 
   get(runId: string): AgentRun | undefined {

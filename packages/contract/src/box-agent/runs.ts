@@ -160,17 +160,30 @@ export const runEventSchema = z.discriminatedUnion("type", [
 export type RunEvent = z.output<typeof runEventSchema>;
 export type RunEventType = RunEvent["type"];
 
+/** At most this many events ride on a `create` answer: the few a run has when it is accepted. */
+export const ACCEPTED_EVENTS_MAX = 8;
+
 export const runIdParams = z.object({ id: z.string().regex(/^[a-z0-9_]{1,80}$/, "not a run id") });
 
 export const runs = {
   /**
    * Accepts a run into box-agent's durable queue and answers at once (`202`; `200` with
-   * `duplicate: true` when the id was accepted before). The run's events follow on `events`.
+   * `duplicate: true` when the id was accepted before). A new run's answer carries the events it
+   * stored on accepting it (its `queued`), so the platform can show them without first opening the
+   * stream; the rest follow on `events`, after the last one carried (`Last-Event-ID`). A duplicate
+   * carries none: the stream has them all. A box-agent from before this field sends none either.
    */
   create: boxAgentRoute
     .route({ method: "POST", path: "/runs", successStatus: 202 })
     .input(runCreateInput)
-    .output(z.object({ runId: boxText(80), status: runStatusSchema, duplicate: z.boolean().default(false) })),
+    .output(
+      z.object({
+        runId: boxText(80),
+        status: runStatusSchema,
+        duplicate: z.boolean().default(false),
+        events: z.array(runEventSchema).max(ACCEPTED_EVENTS_MAX).default([]),
+      }),
+    ),
   get: boxAgentRoute
     .route({ method: "GET", path: "/runs/{id}" })
     .meta({ maxAnswerBytes: 4 * 1024 * 1024 })

@@ -116,20 +116,44 @@ class RunFollower {
       if (typeof handedOver === "string") {
         return handedOver;
       }
-      // Cancelled on the platform while the dispatch was on its way: the box has it now, so tell it.
+      // The events the box's answer carried (its `queued`) reach subscribers now, before the
+      // stream is opened: with many runs starting at once, opening it is the slow part.
+      let lastSeq = run.lastEventSeq;
+      for (const event of handedOver.events) {
+        if (event.seq <= lastSeq) {
+          continue;
+        }
+        const ended = await this.take(run, event);
+        lastSeq = event.seq;
+        if (ended) {
+          return ended === "ended-elsewhere" ? this.cancelledMeanwhile(run) : ended;
+        }
+      }
+      await this.markDispatched(run);
       const now = await this.current();
       if (now === "ended-elsewhere") {
-        await this.cancelOnBox(run);
-        return "ended-elsewhere";
+        return this.cancelledMeanwhile(run);
       }
       if (typeof now === "string") {
         return now;
       }
-      // The run's first event (`queued`) is already waiting on the box: open its stream with the
-      // rows just read rather than reading them again.
+      // Open the stream with the rows just read rather than reading them again.
       return this.followEvents({ run: now, target: handedOver.target });
     }
     return this.followEvents();
+  }
+
+  /** Cancelled on the platform while the dispatch was on its way: the box has it now, so tell it. */
+  async cancelledMeanwhile(run: RunRow): Promise<FollowOutcome> {
+    await this.cancelOnBox(run);
+    return "ended-elsewhere";
+  }
+
+  async markDispatched(run: RunRow): Promise<void> {
+    await this.deps.db
+      .update(boxRun)
+      .set({ dispatchedAt: new Date() })
+      .where(and(eq(boxRun.id, run.id), isNull(boxRun.dispatchedAt)));
   }
 
   /** Best effort: a box that cannot be told runs the run to its end, and nothing records it. */
@@ -146,11 +170,14 @@ class RunFollower {
   }
 
   /**
-   * Hands the run to box-agent (`POST /runs`, idempotent on the run id) and records when it took it.
-   * A box that cannot be reached is asked again with backoff until the dispatch deadline, then the
+   * Hands the run to box-agent (`POST /runs`, idempotent on the run id); answers the events its
+   * answer carried, for the caller to store before it records the dispatch. A box that cannot be reached is asked again with backoff until the dispatch deadline, then the
    * run fails saying so; a refusal or a bad answer fails it at once.
    */
-  async dispatch(run: RunRow, dispatch: RunCreate): Promise<{ target: BoxRow } | FollowOutcome> {
+  async dispatch(
+    run: RunRow,
+    dispatch: RunCreate,
+  ): Promise<{ target: BoxRow; events: RunEvent[] } | FollowOutcome> {
     const deadline = run.createdAt.getTime() + this.deps.config.runs.dispatchDeadlineMs;
     let problem = "no answer yet";
     for (let failures = 0; ; failures++) {
@@ -175,12 +202,8 @@ class RunFollower {
           ),
         });
         if (answer.ok) {
-          await this.deps.db
-            .update(boxRun)
-            .set({ dispatchedAt: new Date() })
-            .where(and(eq(boxRun.id, run.id), isNull(boxRun.dispatchedAt)));
           this.logger.info({ duplicate: answer.body.duplicate }, "run handed to box-agent");
-          return { target };
+          return { target, events: answer.body.events };
         }
         if (isFinalRefusal(answer.status)) {
           return this.end({
@@ -300,18 +323,27 @@ class RunFollower {
       if (event.seq <= lastSeq) {
         continue;
       }
-      const { status } = await recordRunEvent({ deps: this.deps, run, event });
+      const ended = await this.take(run, event);
       lastSeq = event.seq;
       stored++;
-      if (event.type === "done") {
-        return this.completeFromDone(event);
-      }
-      await this.publish(event);
-      if (isTerminalRunStatus(status)) {
-        return "ended-elsewhere";
+      if (ended) {
+        return ended;
       }
     }
     return { stored };
+  }
+
+  /**
+   * Stores one event of the box and publishes it; on `done` completes the run. Answers how the
+   * follow ended when this event ended it (or showed it ended elsewhere), else nothing.
+   */
+  async take(run: RunRow, event: RunEvent): Promise<FollowOutcome | undefined> {
+    const { status } = await recordRunEvent({ deps: this.deps, run, event });
+    if (event.type === "done") {
+      return this.completeFromDone(event);
+    }
+    await this.publish(event);
+    return isTerminalRunStatus(status) ? "ended-elsewhere" : undefined;
   }
 
   async storedDone(run: RunRow): Promise<RunDoneEvent | undefined> {
