@@ -148,7 +148,6 @@ export class AgentRunner {
     return !this.closing;
   }
 
-  /** Stores the run as `queued` and schedules it; the same id again changes nothing. */
   /**
    * Stores a new run as `queued` and schedules it; answers with the events stored on the way (its
    * `queued`). A run accepted before is answered as it is now, with no events: its stream has them.

@@ -129,7 +129,6 @@ class RunFollower {
           return ended === "ended-elsewhere" ? this.cancelledMeanwhile(run) : ended;
         }
       }
-      await this.markDispatched(run);
       const now = await this.current();
       if (now === "ended-elsewhere") {
         return this.cancelledMeanwhile(run);
@@ -149,13 +148,6 @@ class RunFollower {
     return "ended-elsewhere";
   }
 
-  async markDispatched(run: RunRow): Promise<void> {
-    await this.deps.db
-      .update(boxRun)
-      .set({ dispatchedAt: new Date() })
-      .where(and(eq(boxRun.id, run.id), isNull(boxRun.dispatchedAt)));
-  }
-
   /** Best effort: a box that cannot be told runs the run to its end, and nothing records it. */
   async cancelOnBox(run: RunRow): Promise<void> {
     const target = await this.loadBox(run.boxId);
@@ -170,9 +162,10 @@ class RunFollower {
   }
 
   /**
-   * Hands the run to box-agent (`POST /runs`, idempotent on the run id); answers the events its
-   * answer carried, for the caller to store before it records the dispatch. A box that cannot be reached is asked again with backoff until the dispatch deadline, then the
-   * run fails saying so; a refusal or a bad answer fails it at once.
+   * Hands the run to box-agent (`POST /runs`, idempotent on the run id), records when it took it,
+   * and answers the events its answer carried. A box that cannot be reached is asked again with
+   * backoff until the dispatch deadline, then the run fails saying so; a refusal or a bad answer
+   * fails it at once.
    */
   async dispatch(
     run: RunRow,
@@ -202,6 +195,10 @@ class RunFollower {
           ),
         });
         if (answer.ok) {
+          await this.deps.db
+            .update(boxRun)
+            .set({ dispatchedAt: new Date() })
+            .where(and(eq(boxRun.id, run.id), isNull(boxRun.dispatchedAt)));
           this.logger.info({ duplicate: answer.body.duplicate }, "run handed to box-agent");
           return { target, events: answer.body.events };
         }
