@@ -276,8 +276,10 @@ async function axeViolations(page: Page): Promise<AxeViolation[]> {
 }
 
 /**
- * What axe sees is the page at rest: the pointer off the control it last clicked, and every
- * transition ended (a control that just left its busy state fades back in).
+ * What axe sees is the page at rest: the pointer off the control it last clicked, every
+ * transition ended (a control that just left its busy state fades back in), and the navigation
+ * done to its title (Next.js streams a page's metadata: after a client-side navigation the old
+ * `<title>` is gone for a moment before the new one arrives, sometimes after the page's content).
  */
 async function settle(page: Page): Promise<void> {
   await page.mouse.move(0, 0);
@@ -296,8 +298,11 @@ async function settle(page: Page): Promise<void> {
         // A spinner runs for ever; only what ends is waited for.
         .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
         .filter((animation) => animation.playState === "running");
-      if (running.length === 0) {
+      if (running.length === 0 && document.title !== "") {
         return;
+      }
+      if (running.length === 0) {
+        continue;
       }
       // One cancelled meanwhile (its element went away) rejects: that is settled too.
       await Promise.race([
