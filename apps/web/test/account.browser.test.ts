@@ -1,44 +1,30 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { freePort, type Platform, startPlatform } from "@vps-claude/testing/platform";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type BrowserStack,
   checkA11y,
-  ensureDashboardBuilt,
   expectNoHorizontalOverflow,
-  launchChromium,
-  type Service,
-  startDashboard,
-  stopService,
+  startBrowserStack,
   VIEWPORTS,
 } from "./browser-harness";
 
 /** Set to a directory to keep a screenshot of each step (useful when this test fails). */
 const screenshotDir = process.env.WEB_TEST_SCREENSHOTS;
 
-let platform: Platform | undefined;
-let web: Service | undefined;
+let stack: BrowserStack | undefined;
 let browser: Browser | undefined;
 let webUrl = "";
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
-  const built = ensureDashboardBuilt();
   // The whole API in this process: accounts and credentials need no sandbox host.
-  platform = await startPlatform({ label: "account_web", env: { PUBLIC_URL: webUrl } });
-  await built;
-  web = await startDashboard(webPort, platform.url);
-  browser = await launchChromium();
+  stack = await startBrowserStack({ label: "account_web" });
+  ({ browser, webUrl } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  if (web) {
-    await stopService(web);
-  }
-  await platform?.close();
+  await stack?.close();
 }, 60_000);
 
 const PASSWORD = "correct horse battery";

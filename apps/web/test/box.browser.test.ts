@@ -1,16 +1,12 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { freePort, type Platform, startPlatform } from "@vps-claude/testing/platform";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type BrowserStack,
   checkA11y,
-  ensureDashboardBuilt,
   expectNoHorizontalOverflow,
-  launchChromium,
-  type Service,
-  startDashboard,
-  stopService,
+  startBrowserStack,
   VIEWPORTS,
 } from "./browser-harness";
 
@@ -35,32 +31,21 @@ const TABS = [
   "Settings",
 ] as const;
 
-let platform: Platform | undefined;
-let web: Service | undefined;
+let stack: BrowserStack | undefined;
 let browser: Browser | undefined;
 let webUrl = "";
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
-  const built = ensureDashboardBuilt();
-  platform = await startPlatform({
+  stack = await startBrowserStack({
     label: "box_web",
     sprites: true,
     workers: true,
-    env: { PUBLIC_URL: webUrl },
   });
-  await built;
-  web = await startDashboard(webPort, platform.url);
-  browser = await launchChromium();
+  ({ browser, webUrl } = stack);
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  if (web) {
-    await stopService(web);
-  }
-  await platform?.close();
+  await stack?.close();
 }, 60_000);
 
 async function snap(page: Page, name: string): Promise<void> {

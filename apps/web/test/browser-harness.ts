@@ -3,7 +3,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { waitForHttp } from "@vps-claude/testing/platform";
+import {
+  freePort,
+  type Platform,
+  type StartPlatformOptions,
+  startPlatform,
+  waitForHttp,
+} from "@vps-claude/testing/platform";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 /**
@@ -201,6 +207,52 @@ export async function launchChromium(): Promise<Browser> {
   }
   // Playwright gives the browser a fresh, temporary user-data-dir and removes it on close.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** What a browser test runs against: the platform, the built dashboard in front of it, and Chromium. */
+export interface BrowserStack {
+  platform: Platform;
+  /** The dashboard's address, which is also the platform's `PUBLIC_URL`. */
+  webUrl: string;
+  browser: Browser;
+  /** Stops the browser, the dashboard and the platform, in that order; every one is stopped even if one fails. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a browser test's stack: the platform with `options` (its `PUBLIC_URL` the dashboard's
+ * address, so better-auth trusts the pages' origin), the dashboard built meanwhile, and Chromium.
+ * What started before a failure is stopped again before the error is thrown.
+ */
+export async function startBrowserStack(options: StartPlatformOptions): Promise<BrowserStack> {
+  const webPort = await freePort();
+  const webUrl = `http://localhost:${webPort}`;
+  const built = ensureDashboardBuilt();
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    const failures: unknown[] = [];
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) {
+      throw failures[0];
+    }
+  };
+  try {
+    const platform = await startPlatform({ ...options, env: { ...options.env, PUBLIC_URL: webUrl } });
+    stops.push(() => platform.close());
+    await built;
+    const web = await startDashboard(webPort, platform.url);
+    stops.push(() => stopService(web));
+    const browser = await launchChromium();
+    // A browser that already went away (it crashed, or a test closed it) has nothing left to stop.
+    stops.push(() => browser.close().catch(() => undefined));
+    return { platform, webUrl, browser, close };
+  } catch (error) {
+    await built.catch(() => undefined);
+    await close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Desktop and phone viewports: every page is tested at both. */

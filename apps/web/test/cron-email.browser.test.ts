@@ -2,18 +2,15 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { anthropicReply, type FakeAnthropic, startFakeAnthropic } from "@vps-claude/testing";
-import { freePort, type Platform, startPlatform, TestClient, waitFor } from "@vps-claude/testing/platform";
+import { type Platform, TestClient, waitFor } from "@vps-claude/testing/platform";
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type BrowserStack,
   checkA11y,
-  ensureDashboardBuilt,
   expectNoHorizontalOverflow,
-  launchChromium,
-  type Service,
-  startDashboard,
-  stopService,
+  startBrowserStack,
   VIEWPORTS,
 } from "./browser-harness";
 
@@ -32,7 +29,7 @@ const refusedMarkers = new Set<string>();
 
 let fake: FakeAnthropic;
 let platform: Platform | undefined;
-let web: Service | undefined;
+let stack: BrowserStack | undefined;
 let browser: Browser | undefined;
 let webUrl = "";
 let owner: TestClient;
@@ -40,9 +37,6 @@ let boxId = "";
 let boxAddress = "";
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
-  const built = ensureDashboardBuilt();
   fake = await startFakeAnthropic({
     respond: (conversation) => {
       const prompt = conversation.lastUserText() ?? "";
@@ -53,14 +47,15 @@ beforeAll(async () => {
       return "Done; nothing else to do.";
     },
   });
-  platform = await startPlatform({
+  stack = await startBrowserStack({
     label: "cron_email_web",
     workers: true,
     sprites: true,
     smtp: true,
-    env: { PUBLIC_URL: webUrl, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: "sk-ant-test-platform-key" },
+    env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: "sk-ant-test-platform-key" },
     boxAgentEnv: { CLAUDE_CODE_MAX_RETRIES: "0", API_TIMEOUT_MS: "60000" },
   });
+  ({ platform, browser, webUrl } = stack);
   // verified.example sends from this machine and publishes DMARC: its mail proves where it came from.
   platform.dns?.addTxt("verified.example", "v=spf1 ip4:127.0.0.1 -all");
   platform.dns?.addTxt("_dmarc.verified.example", "v=DMARC1; p=reject");
@@ -71,9 +66,6 @@ beforeAll(async () => {
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   boxId = String(created.body.id);
   boxAddress = String(created.body.email);
-  await built;
-  web = await startDashboard(webPort, platform.url);
-  browser = await launchChromium();
   const status = await waitFor(
     async () => String((await owner.get(`/rpc/box/${boxId}`)).body.status),
     (value) => value === "running" || value === "error",
@@ -83,11 +75,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  if (web) {
-    await stopService(web);
-  }
-  await platform?.close();
+  await stack?.close();
   await fake?.close();
 }, 60_000);
 

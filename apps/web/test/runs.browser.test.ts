@@ -9,17 +9,14 @@ import {
   scriptedClaude,
   startFakeAnthropic,
 } from "@vps-claude/testing";
-import { freePort, type Platform, startPlatform, waitFor } from "@vps-claude/testing/platform";
+import { type Platform, waitFor } from "@vps-claude/testing/platform";
 import type { APIRequestContext, Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  type BrowserStack,
   checkA11y,
-  ensureDashboardBuilt,
   expectNoHorizontalOverflow,
-  launchChromium,
-  type Service,
-  startDashboard,
-  stopService,
+  startBrowserStack,
   VIEWPORTS,
 } from "./browser-harness";
 
@@ -91,27 +88,22 @@ async function respond(conversation: AnthropicConversation) {
 
 let fake: FakeAnthropic | undefined;
 let platform: Platform | undefined;
-let web: Service | undefined;
+let stack: BrowserStack | undefined;
 let browser: Browser | undefined;
 let webUrl = "";
 let signedIn: Awaited<ReturnType<BrowserContext["storageState"]>> | undefined;
 let boxId = "";
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
-  const built = ensureDashboardBuilt();
   fake = await startFakeAnthropic({ respond });
-  platform = await startPlatform({
+  stack = await startBrowserStack({
     label: "runs_web",
     sprites: true,
     workers: true,
-    env: { PUBLIC_URL: webUrl, ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: "sk-ant-test" },
+    env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: "sk-ant-test" },
     boxAgentEnv: { CLAUDE_CODE_MAX_RETRIES: "0", API_TIMEOUT_MS: "600000" },
   });
-  await built;
-  web = await startDashboard(webPort, platform.url);
-  browser = await launchChromium();
+  ({ platform, browser, webUrl } = stack);
 
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -148,11 +140,7 @@ afterEach(releaseAllGates);
 
 afterAll(async () => {
   releaseAllGates();
-  await browser?.close().catch(() => undefined);
-  if (web) {
-    await stopService(web);
-  }
-  await platform?.close();
+  await stack?.close();
   await fake?.close();
 }, 60_000);
 

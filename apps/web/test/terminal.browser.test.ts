@@ -1,42 +1,27 @@
 import { randomBytes } from "node:crypto";
 import { box } from "@vps-claude/db";
 import { generateSubdomain, newId } from "@vps-claude/shared";
-import { freePort, type Platform, startPlatform } from "@vps-claude/testing/platform";
+import type { Platform } from "@vps-claude/testing/platform";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ensureDashboardBuilt,
-  launchChromium,
-  type Service,
-  startDashboard,
-  stopService,
-} from "./browser-harness";
+import { type BrowserStack, startBrowserStack } from "./browser-harness";
 
 /**
  * The browser terminal for real: Chromium on the box page's Access tab, through the dashboard's
  * own proxy (`next start`), the API's WebSocket, and a TTY exec in a sprites-local sandbox.
  */
 let platform: Platform | undefined;
-let web: Service | undefined;
+let stack: BrowserStack | undefined;
 let browser: Browser | undefined;
 let webUrl = "";
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
-  const built = ensureDashboardBuilt();
-  platform = await startPlatform({ label: "terminal_web", sprites: true, env: { PUBLIC_URL: webUrl } });
-  await built;
-  web = await startDashboard(webPort, platform.url);
-  browser = await launchChromium();
+  stack = await startBrowserStack({ label: "terminal_web", sprites: true });
+  ({ platform, browser, webUrl } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  if (web) {
-    await stopService(web);
-  }
-  await platform?.close();
+  await stack?.close();
 }, 60_000);
 
 async function signedInPage(viewport: {

@@ -3,47 +3,35 @@ import path from "node:path";
 import { checkBudgetAlerts, type LedgerEntryInput, recordLedgerEntries } from "@vps-claude/api";
 import { box, boxCronjob, boxRun, type Database } from "@vps-claude/db";
 import { generateSubdomain, newId } from "@vps-claude/shared";
-import { freePort, type Platform, startPlatform } from "@vps-claude/testing/platform";
+import type { Platform } from "@vps-claude/testing/platform";
 import type { APIRequestContext, Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BoxBudget, UsageReport, UserBudget } from "../src/lib/usage-api";
 import {
+  type BrowserStack,
   checkA11y,
   DESKTOP,
-  ensureDashboardBuilt,
   expectNoHorizontalOverflow,
-  launchChromium,
   PHONE,
-  type Service,
-  startDashboard,
-  stopService,
+  startBrowserStack,
 } from "./browser-harness";
 
 /** Set to a directory to keep a screenshot of each step (useful when this test fails). */
 const screenshotDir = process.env.WEB_TEST_SCREENSHOTS;
 
 let platform: Platform | undefined;
-let web: Service | undefined;
+let stack: BrowserStack | undefined;
 let browser: Browser | undefined;
 let webUrl = "";
 
 beforeAll(async () => {
-  const webPort = await freePort();
-  webUrl = `http://localhost:${webPort}`;
-  const built = ensureDashboardBuilt();
   // The whole API in this process (no sandbox host: boxes are rows here, and their usage is seeded).
-  platform = await startPlatform({ label: "usage_web", env: { PUBLIC_URL: webUrl } });
-  await built;
-  web = await startDashboard(webPort, platform.url);
-  browser = await launchChromium();
+  stack = await startBrowserStack({ label: "usage_web" });
+  ({ platform, browser, webUrl } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  if (web) {
-    await stopService(web);
-  }
-  await platform?.close();
+  await stack?.close();
 }, 60_000);
 
 async function snap(page: Page, name: string): Promise<void> {
