@@ -8,6 +8,7 @@ import {
   type Platform,
   type StartPlatformOptions,
   startPlatform,
+  Teardown,
   waitForHttp,
 } from "@vps-claude/testing/platform";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -228,29 +229,20 @@ export async function startBrowserStack(options: StartPlatformOptions): Promise<
   const webPort = await freePort();
   const webUrl = `http://localhost:${webPort}`;
   const built = ensureDashboardBuilt();
-  const stops: (() => Promise<void>)[] = [];
-  const close = async () => {
-    const failures: unknown[] = [];
-    for (const stop of stops.splice(0).reverse()) {
-      await stop().catch((error: unknown) => failures.push(error));
-    }
-    if (failures.length > 0) {
-      throw failures[0];
-    }
-  };
+  const teardown = new Teardown("browser stack");
   try {
     const platform = await startPlatform({ ...options, env: { ...options.env, PUBLIC_URL: webUrl } });
-    stops.push(() => platform.close());
+    teardown.push(() => platform.close());
     await built;
     const web = await startDashboard(webPort, platform.url);
-    stops.push(() => stopService(web));
+    teardown.push(() => stopService(web));
     const browser = await launchChromium();
     // A browser that already went away (it crashed, or a test closed it) has nothing left to stop.
-    stops.push(() => browser.close().catch(() => undefined));
-    return { platform, webUrl, browser, close };
+    teardown.push(() => browser.close().catch(() => undefined));
+    return { platform, webUrl, browser, close: () => teardown.run() };
   } catch (error) {
     await built.catch(() => undefined);
-    await close().catch(() => undefined);
+    await teardown.run().catch(() => undefined);
     throw error;
   }
 }
@@ -350,10 +342,10 @@ async function settle(page: Page): Promise<void> {
         // A spinner runs for ever; only what ends is waited for.
         .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
         .filter((animation) => animation.playState === "running");
-      if (running.length === 0 && document.title !== "") {
-        return;
-      }
       if (running.length === 0) {
+        if (document.title !== "") {
+          return;
+        }
         continue;
       }
       // One cancelled meanwhile (its element went away) rejects: that is settled too.

@@ -15,3 +15,4 @@ export {
 export { openScratchDatabase, seedUserWithBox } from "./seed";
 export { type ServerProcess, spawnServerProcess, workerEnvFor } from "./server-process";
 export { type RunningSprites, startSpritesLocalProcess } from "./sprites-process";
+export { Teardown } from "./teardown";

@@ -17,6 +17,7 @@ import { REPO_NODE_MODULES, testBoxAgentBundle } from "./box-agent";
 import { createScratchDatabase, requireEnv } from "./database";
 import { listenOnLoopback } from "./http";
 import { type RunningSprites, startSpritesLocalProcess } from "./sprites-process";
+import { Teardown } from "./teardown";
 
 export interface StartPlatformOptions {
   /** Server environment on top of the harness's (wins over it). */
@@ -68,36 +69,13 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** Undone in reverse order, on close or when starting fails half-way, so nothing outlives the platform. */
-class Teardown {
-  private readonly steps: (() => Promise<unknown> | unknown)[] = [];
-
-  push(undo: () => Promise<unknown> | unknown): void {
-    this.steps.push(undo);
-  }
-
-  async run(): Promise<void> {
-    const errors: unknown[] = [];
-    for (let undo = this.steps.pop(); undo; undo = this.steps.pop()) {
-      try {
-        await undo();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) {
-      throw new AggregateError(errors, `platform teardown: ${errors.length} step(s) failed`);
-    }
-  }
-}
-
 /**
  * The whole platform in this process, wired as `npm start` wires it (createServerDeps + createApp, the
  * workers, the SMTP listener) but on 127.0.0.1 and free ports, with its own scratch database, data dir,
  * queue prefix and, on demand, a sprites-local host whose sandboxes read the repo's node_modules.
  */
 export async function startPlatform(options: StartPlatformOptions = {}): Promise<Platform> {
-  const teardown = new Teardown();
+  const teardown = new Teardown("platform");
   try {
     return await assemble(options, teardown);
   } catch (error) {
